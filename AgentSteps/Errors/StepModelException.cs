@@ -1,0 +1,25 @@
+namespace AgentSteps;
+
+/// <summary>
+/// Thrown when the call to the model of an LLM step fails (the provider answered with an error, or could not be reached)
+/// after the client's own retries.
+/// </summary>
+public sealed class StepModelException : AgentStepsException
+{
+    /// <summary>Initializes a new instance of the <see cref="StepModelException"/> class.</summary>
+    /// <param name="stepName">The qualified name of the step.</param>
+    /// <param name="model">The model that was called.</param>
+    /// <param name="innerException">The client's exception.</param>
+    public StepModelException(string stepName, string model, Exception innerException)
+        : base($"Step '{stepName}' failed to call model '{model}': {innerException?.Message}", innerException)
+    {
+        StepName = stepName;
+        Model = model;
+    }
+
+    /// <summary>Gets the qualified name of the step.</summary>
+    public string StepName { get; }
+
+    /// <summary>Gets the model that was called.</summary>
+    public string Model { get; }
+}

@@ -1,0 +1,151 @@
+namespace AgentSteps.Inspection;
+
+/// <summary>
+/// Adapts one method return shape (<c>T</c>, <c>void</c>, <c>Task</c>, <c>Task&lt;T&gt;</c>, <c>ValueTask</c>,
+/// <c>ValueTask&lt;T&gt;</c>) to the pipeline's <see cref="ValueTask{TResult}"/> of <see cref="object"/> and back.
+/// One instance per step, made at <c>Steps.Create</c>, so a call needs no reflection.
+/// </summary>
+internal abstract class ReturnShape
+{
+    /// <summary>Gets the result type the step produces (<see cref="void"/> for none).</summary>
+    public abstract Type ResultType { get; }
+
+    /// <summary>Gets a value indicating whether the method returns a task.</summary>
+    public abstract bool IsAsync { get; }
+
+    /// <summary>Turns what a step body returned into the pipeline's result.</summary>
+    public abstract ValueTask<object?> FromBody(object? returnValue);
+
+    /// <summary>Turns the pipeline's result into what the intercepted method returns.</summary>
+    public abstract object? ToReturnValue(ValueTask<object?> pipeline);
+
+    /// <summary>Creates the shape of <paramref name="returnType"/>, or <see langword="null"/> when it is not supported.</summary>
+    public static ReturnShape? For(Type returnType)
+    {
+        if (returnType == typeof(void))
+        {
+            return new SyncShape(typeof(void));
+        }
+
+        if (returnType == typeof(Task))
+        {
+            return new TaskShape();
+        }
+
+        if (returnType == typeof(ValueTask))
+        {
+            return new ValueTaskShape();
+        }
+
+        if (returnType.IsByRef || returnType.IsPointer || returnType.IsByRefLike)
+        {
+            return null;
+        }
+
+        if (returnType.IsGenericType)
+        {
+            var definition = returnType.GetGenericTypeDefinition();
+            if (definition == typeof(Task<>))
+            {
+                return (ReturnShape)Activator.CreateInstance(typeof(TaskShape<>).MakeGenericType(returnType.GetGenericArguments()))!;
+            }
+
+            if (definition == typeof(ValueTask<>))
+            {
+                return (ReturnShape)Activator.CreateInstance(typeof(ValueTaskShape<>).MakeGenericType(returnType.GetGenericArguments()))!;
+            }
+
+            if (definition == typeof(IAsyncEnumerable<>))
+            {
+                return null;
+            }
+        }
+
+        return returnType.IsGenericParameter || returnType.ContainsGenericParameters
+            ? new SyncShape(typeof(object))
+            : new SyncShape(returnType);
+    }
+
+    private static object? Wait(ValueTask<object?> pipeline) =>
+        pipeline.IsCompletedSuccessfully ? pipeline.Result : pipeline.AsTask().GetAwaiter().GetResult();
+
+    private sealed class SyncShape(Type resultType) : ReturnShape
+    {
+        public override Type ResultType => resultType;
+
+        public override bool IsAsync => false;
+
+        public override ValueTask<object?> FromBody(object? returnValue) => new(returnValue);
+
+        // A synchronous step that awaits a model blocks its caller, as any synchronous I/O does.
+        public override object? ToReturnValue(ValueTask<object?> pipeline) => Wait(pipeline);
+    }
+
+    private sealed class TaskShape : ReturnShape
+    {
+        public override Type ResultType => typeof(void);
+
+        public override bool IsAsync => true;
+
+        public override ValueTask<object?> FromBody(object? returnValue) => AwaitAsync((Task)returnValue!);
+
+        public override object? ToReturnValue(ValueTask<object?> pipeline) =>
+            pipeline.IsCompletedSuccessfully ? Task.CompletedTask : pipeline.AsTask();
+
+        private static async ValueTask<object?> AwaitAsync(Task task)
+        {
+            await task.ConfigureAwait(false);
+            return null;
+        }
+    }
+
+    private sealed class ValueTaskShape : ReturnShape
+    {
+        public override Type ResultType => typeof(void);
+
+        public override bool IsAsync => true;
+
+        public override ValueTask<object?> FromBody(object? returnValue) => AwaitAsync((ValueTask)returnValue!);
+
+        public override object? ToReturnValue(ValueTask<object?> pipeline) =>
+            pipeline.IsCompletedSuccessfully ? default(ValueTask) : new ValueTask(pipeline.AsTask());
+
+        private static async ValueTask<object?> AwaitAsync(ValueTask task)
+        {
+            await task.ConfigureAwait(false);
+            return null;
+        }
+    }
+
+    private sealed class TaskShape<T> : ReturnShape
+    {
+        public override Type ResultType => typeof(T);
+
+        public override bool IsAsync => true;
+
+        public override ValueTask<object?> FromBody(object? returnValue) => AwaitAsync((Task<T>)returnValue!);
+
+        public override object? ToReturnValue(ValueTask<object?> pipeline) =>
+            pipeline.IsCompletedSuccessfully ? Task.FromResult((T)pipeline.Result!) : ConvertAsync(pipeline);
+
+        private static async ValueTask<object?> AwaitAsync(Task<T> task) => await task.ConfigureAwait(false);
+
+        private static async Task<T> ConvertAsync(ValueTask<object?> pipeline) => (T)(await pipeline.ConfigureAwait(false))!;
+    }
+
+    private sealed class ValueTaskShape<T> : ReturnShape
+    {
+        public override Type ResultType => typeof(T);
+
+        public override bool IsAsync => true;
+
+        public override ValueTask<object?> FromBody(object? returnValue) => AwaitAsync((ValueTask<T>)returnValue!);
+
+        public override object? ToReturnValue(ValueTask<object?> pipeline) =>
+            pipeline.IsCompletedSuccessfully ? new ValueTask<T>((T)pipeline.Result!) : new ValueTask<T>(ConvertAsync(pipeline));
+
+        private static async ValueTask<object?> AwaitAsync(ValueTask<T> task) => await task.ConfigureAwait(false);
+
+        private static async Task<T> ConvertAsync(ValueTask<object?> pipeline) => (T)(await pipeline.ConfigureAwait(false))!;
+    }
+}

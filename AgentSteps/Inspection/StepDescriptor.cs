@@ -1,0 +1,62 @@
+using System.Reflection;
+using AgentSteps.StructuredOutput;
+using Microsoft.Extensions.AI;
+
+namespace AgentSteps.Inspection;
+
+/// <summary>
+/// Everything a call of one step needs, computed once at <c>Steps.Create</c> so that a call does no reflection.
+/// </summary>
+internal sealed class StepDescriptor
+{
+    public StepDescriptor(MethodInfo method, StepAttribute attribute, StepKind kind, ReturnShape shape, string[] argumentNames, int[] argumentIndices, int cancellationTokenIndex)
+    {
+        Method = method;
+        Attribute = attribute;
+        Kind = kind;
+        Shape = shape;
+        Name = method.Name;
+        QualifiedName = method.DeclaringType!.Name + "." + method.Name;
+        MaxLoops = attribute.MaxLoops;
+        ArgumentNames = argumentNames;
+        ArgumentIndices = argumentIndices;
+        CancellationTokenIndex = cancellationTokenIndex;
+    }
+
+    public MethodInfo Method { get; }
+
+    public StepAttribute Attribute { get; }
+
+    public StepKind Kind { get; }
+
+    public ReturnShape Shape { get; }
+
+    /// <summary>Gets the method name, as recorded on <see cref="ExecutedStep.Name"/>.</summary>
+    public string Name { get; }
+
+    /// <summary>Gets <c>Workflow.Method</c>, as used in messages.</summary>
+    public string QualifiedName { get; }
+
+    public int MaxLoops { get; }
+
+    /// <summary>Gets the names of the parameters that are arguments (all but a <see cref="CancellationToken"/>).</summary>
+    public string[] ArgumentNames { get; }
+
+    /// <summary>Gets the positions of those parameters in the call's argument array.</summary>
+    public int[] ArgumentIndices { get; }
+
+    /// <summary>Gets the position of the <see cref="CancellationToken"/> parameter, or -1.</summary>
+    public int CancellationTokenIndex { get; }
+
+    // LLM steps only.
+    public string? SystemPrompt { get; init; }
+
+    public PromptTemplate? Prompt { get; init; }
+
+    public OutputContract? Output { get; init; }
+
+    /// <summary>Gets the chat options every call of this step starts from (cloned per call: clients may change them).</summary>
+    public ChatOptions? ChatOptions { get; init; }
+
+    public override string ToString() => QualifiedName;
+}

@@ -1,0 +1,39 @@
+using System.Reflection;
+
+namespace AgentSteps.Inspection;
+
+/// <summary>The steps of one workflow class, keyed by method handle for the interceptor's one lookup per call.</summary>
+internal sealed class WorkflowDescriptor
+{
+    private readonly Dictionary<RuntimeMethodHandle, StepDescriptor> _steps;
+    private Pipeline.StepInterceptor? _interceptor;
+
+    public WorkflowDescriptor(Type type, IReadOnlyList<StepDescriptor> steps)
+    {
+        Type = type;
+        Steps = steps;
+        _steps = new Dictionary<RuntimeMethodHandle, StepDescriptor>(steps.Count);
+        foreach (var step in steps)
+        {
+            _steps[step.Method.MethodHandle] = step;
+        }
+    }
+
+    public Type Type { get; }
+
+    /// <summary>Gets the interceptor every proxy of this workflow shares; it holds no per-proxy state.</summary>
+    public Pipeline.StepInterceptor Interceptor => _interceptor ??= new Pipeline.StepInterceptor(this);
+
+    public IReadOnlyList<StepDescriptor> Steps { get; }
+
+    public StepDescriptor? Find(MethodInfo method)
+    {
+        if (_steps.TryGetValue(method.MethodHandle, out var step))
+        {
+            return step;
+        }
+
+        // A generic step is called as a constructed method; its descriptor is kept under the definition.
+        return method.IsGenericMethod && _steps.TryGetValue(method.GetGenericMethodDefinition().MethodHandle, out step) ? step : null;
+    }
+}

@@ -1,0 +1,36 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.AI;
+using OpenAI;
+
+namespace AgentSteps;
+
+/// <summary>
+/// An OpenAI-compatible <see cref="IChatClient"/> that serves every model by name: the OpenAI chat client is bound to
+/// one model, so this keeps one per model and routes each request by <see cref="ChatOptions.ModelId"/>.
+/// </summary>
+internal sealed class OpenAIModelRouter(OpenAIClient client) : IChatClient
+{
+    private const string FallbackModel = "gpt-4o-mini";
+
+    private readonly ConcurrentDictionary<string, IChatClient> _clients = new(StringComparer.Ordinal);
+
+    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        For(options).GetResponseAsync(messages, options, cancellationToken);
+
+    public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        For(options).GetStreamingResponseAsync(messages, options, cancellationToken);
+
+    public object? GetService(Type serviceType, object? serviceKey = null) =>
+        serviceType == typeof(OpenAIClient) ? client : For(null).GetService(serviceType, serviceKey);
+
+    public void Dispose()
+    {
+        foreach (var inner in _clients.Values)
+        {
+            inner.Dispose();
+        }
+    }
+
+    private IChatClient For(ChatOptions? options) =>
+        _clients.GetOrAdd(options?.ModelId ?? FallbackModel, model => client.GetChatClient(model).AsIChatClient());
+}

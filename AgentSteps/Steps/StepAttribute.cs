@@ -1,0 +1,78 @@
+using AgentSteps.Internal;
+
+namespace AgentSteps;
+
+/// <summary>
+/// Marks a method of a workflow class as a step. A <c>virtual</c> method with a body is a code step: its body runs inside
+/// the runtime, recorded and loop-counted. An <c>abstract</c> method is an LLM step: the model implements it, with the
+/// method's <see cref="System.ComponentModel.DescriptionAttribute"/> as the system prompt, its arguments as the user
+/// prompt and its return type as the output schema.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = true)]
+public sealed class StepAttribute : Attribute
+{
+    /// <summary>The number of times an invalid model reply is sent back for correction by default.</summary>
+    public const int DefaultOutputRetries = 2;
+
+    private int _maxLoops;
+    private int _outputRetries = DefaultOutputRetries;
+    private int _maxOutputTokens;
+    private double _temperature = double.NaN;
+    private double _topP = double.NaN;
+
+    /// <summary>Gets or sets the model that implements an LLM step, such as <c>gpt-4o-mini</c>.</summary>
+    /// <value>
+    /// The default value is <see langword="null"/>: the runtime's <see cref="RuntimeOptions.DefaultModel"/> applies.
+    /// Only abstract (LLM) steps may set it.
+    /// </value>
+    public string? Model { get; set; }
+
+    /// <summary>Gets or sets how many times this step may be entered within one run.</summary>
+    /// <value>The default value is 0, meaning no limit. The entry after the limit throws <see cref="MaxLoopsExceededException"/>.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public int MaxLoops
+    {
+        get => _maxLoops;
+        set => _maxLoops = Throw.IfLessThan(value, 0);
+    }
+
+    /// <summary>Gets or sets how many times an invalid model reply is sent back to the model with the error.</summary>
+    /// <value>The default value is 2.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public int OutputRetries
+    {
+        get => _outputRetries;
+        set => _outputRetries = Throw.IfLessThan(value, 0);
+    }
+
+    /// <summary>Gets or sets the sampling temperature of an LLM step.</summary>
+    /// <value>The default value is <see cref="double.NaN"/>, meaning unset: the provider's default applies.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative or infinite.</exception>
+    public double Temperature
+    {
+        get => _temperature;
+        set => _temperature = value < 0 || double.IsInfinity(value)
+            ? throw new ArgumentOutOfRangeException(nameof(value), value, "Temperature must be zero or more.")
+            : value;
+    }
+
+    /// <summary>Gets or sets the nucleus-sampling probability mass of an LLM step.</summary>
+    /// <value>The default value is <see cref="double.NaN"/>, meaning unset: the provider's default applies.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not between 0 and 1.</exception>
+    public double TopP
+    {
+        get => _topP;
+        set => _topP = value is < 0 or > 1
+            ? throw new ArgumentOutOfRangeException(nameof(value), value, "TopP must be between 0 and 1.")
+            : value;
+    }
+
+    /// <summary>Gets or sets the largest number of tokens the model may produce for this step.</summary>
+    /// <value>The default value is 0, meaning unset: the provider's default applies.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public int MaxOutputTokens
+    {
+        get => _maxOutputTokens;
+        set => _maxOutputTokens = Throw.IfLessThan(value, 0);
+    }
+}

@@ -1,0 +1,55 @@
+using AgentSteps.Inspection;
+using AgentSteps.Internal;
+using AgentSteps.Pipeline;
+using Castle.DynamicProxy;
+
+namespace AgentSteps;
+
+/// <summary>Creates workflow instances whose [Step] methods run inside the ambient <see cref="Runtime"/>.</summary>
+public static class Steps
+{
+    // One generator for the process: Castle caches proxy types per generator, and each new one would grow memory.
+    private static readonly ProxyGenerator s_generator = new();
+    private static readonly ProxyGenerationOptions s_options = new(new StepProxyGenerationHook());
+
+    /// <summary>
+    /// Creates an instance of a workflow class whose [Step] methods are intercepted. The class is checked first: a
+    /// mistake (a non-virtual step, an LLM step with a body, an unsupported return type...) fails here, naming the
+    /// method and the fix.
+    /// </summary>
+    /// <typeparam name="TWorkflow">The workflow class: public (or internal with <c>InternalsVisibleTo("DynamicProxyGenAssembly2")</c>), not sealed.</typeparam>
+    /// <param name="constructorArguments">The arguments for the workflow's constructor.</param>
+    /// <returns>The workflow instance.</returns>
+    /// <exception cref="WorkflowDefinitionException">The class cannot work as a workflow.</exception>
+    /// <exception cref="ArgumentException">No constructor of the class takes <paramref name="constructorArguments"/>.</exception>
+    public static TWorkflow Create<TWorkflow>(params object?[] constructorArguments)
+        where TWorkflow : class =>
+        (TWorkflow)Create(typeof(TWorkflow), constructorArguments);
+
+    /// <summary>Creates an instance of a workflow class whose [Step] methods are intercepted.</summary>
+    /// <param name="workflowType">The workflow class.</param>
+    /// <param name="constructorArguments">The arguments for the workflow's constructor.</param>
+    /// <returns>The workflow instance.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="workflowType"/> is <see langword="null"/>.</exception>
+    /// <exception cref="WorkflowDefinitionException">The class cannot work as a workflow.</exception>
+    /// <exception cref="ArgumentException">No constructor of the class takes <paramref name="constructorArguments"/>.</exception>
+    public static object Create(Type workflowType, params object?[] constructorArguments)
+    {
+        Throw.IfNull(workflowType);
+        var workflow = WorkflowInspector.Inspect(workflowType);
+        try
+        {
+            return s_generator.CreateClassProxy(workflowType, s_options, constructorArguments ?? [], workflow.Interceptor);
+        }
+        catch (ArgumentException e) when (e.ParamName == "constructorArguments")
+        {
+            var given = constructorArguments is null || constructorArguments.Length == 0
+                ? "no arguments"
+                : string.Join(", ", constructorArguments.Select(a => a?.GetType().Name ?? "null"));
+            throw new ArgumentException(
+                $"Workflow '{workflowType.Name}' has no accessible constructor that takes ({given}). Pass arguments that match one of its constructors.",
+                nameof(constructorArguments),
+                e);
+        }
+    }
+}

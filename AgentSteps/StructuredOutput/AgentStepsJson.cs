@@ -1,0 +1,36 @@
+using Newtonsoft.Json;
+using Newtonsoft.Json.Converters;
+
+namespace AgentSteps.StructuredOutput;
+
+/// <summary>
+/// The one configured Newtonsoft serializer AgentSteps uses for model output and arguments.
+/// Model output is untrusted input: no type-name handling, and a depth cap.
+/// </summary>
+internal static class AgentStepsJson
+{
+    /// <summary>The deepest nesting accepted in a model reply.</summary>
+    public const int MaxDepth = 64;
+
+    public static readonly JsonSerializerSettings Settings = CreateSettings();
+
+    public static readonly JsonSerializer Serializer = JsonSerializer.Create(Settings);
+
+    public static string Serialize(object? value, Formatting formatting = Formatting.None) =>
+        JsonConvert.SerializeObject(value, formatting, Settings);
+
+    private static JsonSerializerSettings CreateSettings()
+    {
+        var settings = new JsonSerializerSettings
+        {
+            TypeNameHandling = TypeNameHandling.None,
+            MaxDepth = MaxDepth,
+            DateParseHandling = DateParseHandling.None,
+            MetadataPropertyHandling = MetadataPropertyHandling.Ignore,
+            ReferenceLoopHandling = ReferenceLoopHandling.Ignore,
+            MissingMemberHandling = MissingMemberHandling.Ignore,
+        };
+        settings.Converters.Add(new StringEnumConverter());
+        return settings;
+    }
+}
