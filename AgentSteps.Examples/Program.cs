@@ -1,1 +1,18 @@
-Console.WriteLine("x");
+using AgentSteps.Examples.Recipes;
+
+const string Usage = """
+    Usage:
+      dotnet run --project AgentSteps.Examples -- recipe "chicken parmesan"
+    """;
+
+switch (args)
+{
+    case ["recipe", .. var rest] when rest.Length > 0 && !string.IsNullOrWhiteSpace(string.Join(' ', rest)):
+        return RecipeCommand.Run(string.Join(' ', rest), Console.Out);
+    case ["recipe", ..]:
+        Console.Error.WriteLine("Say what to cook, such as: recipe \"chicken parmesan\"");
+        return 64;
+    default:
+        Console.Error.WriteLine(Usage);
+        return 64;
+}

@@ -1,0 +1,63 @@
+namespace AgentSteps.Examples.Recipes;
+
+/// <summary>The main job: creates a recipe and prints it with the step tree.</summary>
+public static class RecipeCommand
+{
+    public static int Run(string query, TextWriter output)
+    {
+        var options = RuntimeOptions.FromEnvironment();
+        if (options.ChatClient is null)
+        {
+            options.ChatClient = new SampleChatClient();
+            output.WriteLine(
+                $"No model configured: using the offline sample model. Set {RuntimeOptions.ApiKeyVariable} (or {RuntimeOptions.BaseUrlVariable} for a local server such as Ollama) to use a real one.");
+        }
+
+        using var runtime = new Runtime(options);
+        var workflow = Steps.Create<RecipeWorkflow>();
+        int exitCode = 0;
+        try
+        {
+            var recipe = workflow.CreateRecipe(query);
+            Print(recipe, output);
+        }
+        catch (MaxLoopsExceededException e)
+        {
+            output.WriteLine($"No recipe passed validation: {e.StepName} tried {e.MaxLoops} times.");
+            exitCode = 2;
+        }
+        catch (AgentStepsException e)
+        {
+            output.WriteLine($"The workflow failed: {e.Message}");
+            exitCode = 1;
+        }
+
+        output.WriteLine();
+        output.WriteLine("Steps:");
+        output.Write(runtime.FormatTree());
+        return exitCode;
+    }
+
+    private static void Print(Recipe recipe, TextWriter output)
+    {
+        output.WriteLine(recipe.Description);
+        output.WriteLine();
+        output.WriteLine("Ingredients:");
+        foreach (var ingredient in recipe.Ingredients)
+        {
+            output.WriteLine($"  - {ingredient}");
+        }
+
+        output.WriteLine("Instructions:");
+        for (int i = 0; i < recipe.Instructions.Count; i++)
+        {
+            output.WriteLine($"  {i + 1}. {recipe.Instructions[i]}");
+        }
+
+        output.WriteLine("Tips:");
+        foreach (var tip in recipe.Tips)
+        {
+            output.WriteLine($"  - {tip}");
+        }
+    }
+}

@@ -1,0 +1,3 @@
+namespace AgentSteps.Examples.Recipes;
+
+public record ValidationResult(bool IsValid, string? Reason = null);
