@@ -3,3 +3,4 @@ global using Microsoft.Extensions.AI;
 global using Microsoft.Extensions.DependencyInjection;
 global using NUnit.Framework;
 global using DescriptionAttribute = System.ComponentModel.DescriptionAttribute;
+global using AgentSteps.Tests.TestDoubles;
