@@ -71,6 +71,11 @@ public sealed class SampleChatClient : IChatClient
         if (schema.TryGetProperty("$ref", out var reference))
         {
             var path = reference.GetString() ?? string.Empty;
+            if (path == "#")
+            {
+                return depth > MaxDepth ? null : Sample(root, root, name, depth + 1);
+            }
+
             var definitionName = path[(path.LastIndexOf('/') + 1)..];
             foreach (var container in new[] { "$defs", "definitions" })
             {

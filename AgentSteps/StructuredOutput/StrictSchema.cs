@@ -222,7 +222,8 @@ internal static class StrictSchema
     {
         if (node["$ref"] is JToken reference)
         {
-            var name = ((string?)reference ?? string.Empty)["#/$defs/".Length..];
+            var path = (string?)reference ?? string.Empty;
+            var name = path.StartsWith("#/$defs/", StringComparison.Ordinal) ? path["#/$defs/".Length..] : path;
             if (!onPath.Add(name) || root["$defs"]?[name] is not JObject target)
             {
                 return 0; // A recursive type: strict mode allows it through $ref.
