@@ -220,6 +220,12 @@ internal static class WorkflowInspector
         }
 
         var options = new ChatOptions { ResponseFormat = output.ResponseFormat };
+        if (output.ResponseFormat is not null)
+        {
+            // Microsoft.Extensions.AI.OpenAI sends "strict": true for the schema only when asked through this key.
+            options.AdditionalProperties = new AdditionalPropertiesDictionary { ["strict"] = true };
+        }
+
         if (!double.IsNaN(attribute.Temperature))
         {
             options.Temperature = (float)attribute.Temperature;
