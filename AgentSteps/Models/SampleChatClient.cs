@@ -20,7 +20,8 @@ public sealed class SampleChatClient : IChatClient
     /// <summary>The model id reported when a request names none.</summary>
     public const string DefaultModelId = "sample";
 
-    private const int MaxDepth = 8;
+    private const int MaxDepth = 16;
+    private const int ShallowDepth = 6;
 
     /// <inheritdoc />
     public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
@@ -100,21 +101,22 @@ public sealed class SampleChatClient : IChatClient
 
         if (schema.TryGetProperty("anyOf", out var anyOf))
         {
-            // Prefer a non-null option, and a shallow one past the depth limit, so recursive types end.
-            JsonElement? chosen = null;
+            // Deep down, take the null option where there is one, so recursive types end.
+            JsonElement? nonNull = null;
+            bool allowsNull = false;
             foreach (var option in anyOf.EnumerateArray())
             {
-                if (!IsNullType(option) && (depth <= MaxDepth || chosen is null))
+                if (IsNullType(option))
                 {
-                    chosen = option;
-                    if (depth <= MaxDepth)
-                    {
-                        break;
-                    }
+                    allowsNull = true;
+                }
+                else
+                {
+                    nonNull ??= option;
                 }
             }
 
-            return chosen is { } pick && depth <= MaxDepth ? Sample(root, pick, name, depth + 1) : null;
+            return nonNull is not { } pick || (allowsNull && depth > ShallowDepth) ? null : Sample(root, pick, name, depth + 1);
         }
 
         var type = PickType(schema);
@@ -132,9 +134,8 @@ public sealed class SampleChatClient : IChatClient
 
                 return result;
             case "array":
-                int count = Math.Max(Bound(schema, "minItems", 2), 0);
-                count = schema.TryGetProperty("minItems", out _) ? Math.Max(count, 2) : 2;
-                count = Math.Min(count, Bound(schema, "maxItems", int.MaxValue));
+                // Two items, within the bounds; deep down as few as allowed, so recursive types end.
+                int count = Math.Min(Math.Max(depth > ShallowDepth ? 0 : 2, Bound(schema, "minItems", 0)), Bound(schema, "maxItems", int.MaxValue));
                 var array = new JsonArray();
                 if (schema.TryGetProperty("items", out var items) && depth <= MaxDepth)
                 {

@@ -1,0 +1,61 @@
+using AgentSteps.Examples.Recipes;
+
+namespace AgentSteps.Tests;
+
+[NonParallelizable]
+public class RecipeExampleTests
+{
+    [Test]
+    public void RecipeWorkflow_OnTheSampleModel_ReturnsARecipeAfterThreeModelSteps()
+    {
+        using var runtime = new Runtime(new SampleChatClient());
+
+        var recipe = Steps.Create<RecipeWorkflow>().CreateRecipe("chicken parmesan");
+
+        Assert.That(recipe.Ingredients, Has.Count.EqualTo(2));
+        Assert.That(runtime.ExecutedSteps.Select(s => s.Name), Is.EqualTo(new[] { "DraftRecipe", "ImproveRecipe", "ValidateRecipe", "CreateRecipe" }));
+        Assert.That(runtime.ExecutedSteps.Take(3).All(s => s.Model == "gpt-4o-mini" && s.Parent?.Name == "CreateRecipe"), Is.True);
+    }
+
+    [Test]
+    public void RecipeWorkflow_ValidationNeverPasses_StopsAtMaxLoopsWithAnException()
+    {
+        var client = new ScriptedChatClient();
+        const string Recipe = """{"Description":"d","Ingredients":["i"],"Instructions":["s"],"Tips":["t"]}""";
+        for (int i = 0; i < 3; i++)
+        {
+            client.Enqueue(Recipe).Enqueue(Recipe).Enqueue("""{"IsValid":false,"Reason":"too hard"}""");
+        }
+
+        using var runtime = new Runtime(client);
+
+        var e = Assert.Throws<MaxLoopsExceededException>(() => Steps.Create<RecipeWorkflow>().CreateRecipe("x"));
+
+        Assert.That(e!.StepName, Is.EqualTo("RecipeWorkflow.CreateRecipe"));
+        Assert.That(e.MaxLoops, Is.EqualTo(3));
+        Assert.That(client.Requests, Has.Count.EqualTo(9), "three full attempts, then the fourth entry is refused before any model call");
+    }
+
+    [Test]
+    public void RecipeCommand_WithNoModelConfigured_SaysItUsesTheSampleModelAndPrintsTheTree()
+    {
+        var saved = (Environment.GetEnvironmentVariable(RuntimeOptions.ApiKeyVariable), Environment.GetEnvironmentVariable(RuntimeOptions.BaseUrlVariable));
+        Environment.SetEnvironmentVariable(RuntimeOptions.ApiKeyVariable, null);
+        Environment.SetEnvironmentVariable(RuntimeOptions.BaseUrlVariable, null);
+        try
+        {
+            using var output = new StringWriter();
+            int exitCode = RecipeCommand.Run("chicken parmesan", output);
+
+            var text = output.ToString();
+            Assert.That(exitCode, Is.Zero);
+            Assert.That(text, Does.StartWith("No model configured: using the offline sample model."));
+            Assert.That(text, Does.Contain("Ingredients:").And.Contain("CreateRecipe #1").And.Contain("└─ ValidateRecipe #1").And.Contain("gpt-4o-mini"));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(RuntimeOptions.ApiKeyVariable, saved.Item1);
+            Environment.SetEnvironmentVariable(RuntimeOptions.BaseUrlVariable, saved.Item2);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using AgentSteps.StructuredOutput;
+using Newtonsoft.Json.Linq;
+
+namespace AgentSteps.Tests;
+
+public class SampleChatClientTests
+{
+    public enum Size
+    {
+        Small,
+        Large,
+    }
+
+    public record Item(string Name, Size Size, int? Count, DateTimeOffset When, Guid Id);
+
+    public record Basket([property: System.ComponentModel.DataAnnotations.Range(3, 10)] int Total, List<Item> Items, Item? Favourite, bool Paid);
+
+    public record Tree(string Label, List<Tree> Children);
+
+    private static async Task<string> SampleFor(Type type)
+    {
+        var contract = OutputContract.For(type);
+        var response = await new SampleChatClient().GetResponseAsync([new ChatMessage(ChatRole.User, "hi")], new ChatOptions { ResponseFormat = contract.ResponseFormat });
+        return response.Text;
+    }
+
+    [Test]
+    public async Task Sample_ForAnObjectSchema_ParsesAndValidatesAsThatType()
+    {
+        var text = await SampleFor(typeof(Basket));
+
+        Assert.That(OutputContract.For(typeof(Basket)).TryParse(text, out var result, out var errors), Is.True, string.Join("; ", errors));
+        var basket = (Basket)result!;
+        Assert.That(basket.Total, Is.EqualTo(3), "the smallest value the schema allows");
+        Assert.That(basket.Items, Has.Count.EqualTo(2));
+        Assert.That(basket.Items[0].Name, Is.EqualTo("Sample Name"));
+        Assert.That(basket.Items[0].Size, Is.EqualTo(Size.Small));
+        Assert.That(basket.Favourite, Is.Not.Null);
+        Assert.That(basket.Paid, Is.True);
+    }
+
+    [Test]
+    public async Task Sample_IsDeterministic()
+    {
+        var first = await SampleFor(typeof(Basket));
+        var second = await SampleFor(typeof(Basket));
+        Assert.That(second, Is.EqualTo(first));
+    }
+
+    [Test]
+    public async Task Sample_ForARecursiveType_Terminates()
+    {
+        var text = await SampleFor(typeof(Tree));
+        Assert.That(OutputContract.For(typeof(Tree)).TryParse(text, out _, out var errors), Is.True, string.Join("; ", errors));
+    }
+
+    [Test]
+    public async Task Sample_ForWrappedPrimitives_Parses()
+    {
+        foreach (var type in new[] { typeof(int), typeof(List<string>), typeof(Size), typeof(double?) })
+        {
+            var text = await SampleFor(type);
+            Assert.That(OutputContract.For(type).TryParse(text, out _, out var errors), Is.True, $"{type.Name}: {text}: {string.Join("; ", errors)}");
+        }
+    }
+
+    [Test]
+    public async Task Sample_PlainText_EchoesTheLastMessage()
+    {
+        var response = await new SampleChatClient().GetResponseAsync([new ChatMessage(ChatRole.User, "tell me")]);
+        Assert.That(response.Text, Is.EqualTo("Sample reply to: tell me"));
+        Assert.That(response.Usage!.InputTokenCount, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void ScriptedClient_OutOfReplies_ThrowsSayingSo()
+    {
+        var client = new ScriptedChatClient("one");
+        client.GetResponseAsync([new ChatMessage(ChatRole.User, "a")]);
+        var e = Assert.ThrowsAsync<InvalidOperationException>(() => client.GetResponseAsync([new ChatMessage(ChatRole.User, "b")]));
+        Assert.That(e!.Message, Does.Contain("request 2 but has no scripted reply left"));
+        Assert.That(client.Requests.Select(r => r.LastMessage), Is.EqualTo(new[] { "a", "b" }));
+    }
+
+    [Test]
+    public void StrictSchema_NullableObjectReference_BecomesAnyOfWithNull()
+    {
+        var schema = JObject.Parse(OutputContract.For(typeof(Basket)).SchemaJson!);
+        var favourite = schema["properties"]!["Favourite"]!;
+        Assert.That(favourite["anyOf"]!.Select(o => (string?)o["type"] ?? (string?)o["$ref"]), Is.EquivalentTo(new[] { "null", "#/$defs/Item" }));
+        var item = schema["$defs"]!["Item"]!;
+        Assert.That((bool?)item["additionalProperties"], Is.False);
+        Assert.That(item["required"]!.Select(t => (string?)t), Is.EquivalentTo(new[] { "Name", "Size", "Count", "When", "Id" }));
+        Assert.That((string?)item["properties"]!["When"]!["format"], Is.EqualTo("date-time"));
+        Assert.That((string?)item["properties"]!["Id"]!["format"], Is.EqualTo("uuid"));
+        Assert.That(item["properties"]!["Count"]!["type"]!.Select(t => (string?)t), Is.EquivalentTo(new[] { "integer", "null" }));
+        Assert.That(schema.ToString(), Does.Not.Contain("x-enumNames").And.Not.Contain("\"definitions\"").And.Not.Contain("$schema").And.Not.Contain("oneOf"));
+    }
+}
