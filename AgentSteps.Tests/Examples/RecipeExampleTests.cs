@@ -59,3 +59,18 @@ public class RecipeExampleTests
         }
     }
 }
+
+public class GuideSnippetTests
+{
+    [Test]
+    public async Task ReviewWorkflow_FromTheGuide_IsAValidWorkflow()
+    {
+        using var runtime = new Runtime(new SampleChatClient());
+        var reviews = Steps.Create<AgentSteps.Examples.Snippets.ReviewWorkflow>();
+
+        Assert.That(reviews.Classify("great"), Is.EqualTo(AgentSteps.Examples.Snippets.Sentiment.Negative), "the sample model picks the first enum value");
+        var review = await reviews.ReviewAsync("kettle", "family");
+        Assert.That(review.Stars, Is.EqualTo(1));
+        Assert.That(reviews.Poem("tea"), Does.StartWith("Sample reply to: tea"));
+    }
+}
