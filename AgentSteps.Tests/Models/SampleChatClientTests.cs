@@ -17,6 +17,20 @@ public class SampleChatClientTests
 
     public record Tree(string Label, List<Tree> Children);
 
+    public class Annotated
+    {
+        [System.ComponentModel.DataAnnotations.MinLength(1)]
+        [System.ComponentModel.DataAnnotations.MaxLength(3)]
+        public List<string> Tags { get; set; } = [];
+
+        [System.ComponentModel.DataAnnotations.RegularExpression("^[a-z]+$")]
+        public string Slug { get; set; } = string.Empty;
+
+        [System.ComponentModel.DataAnnotations.EmailAddress]
+        [Description("Where to write")]
+        public string Email { get; set; } = string.Empty;
+    }
+
     private static async Task<string> SampleFor(Type type)
     {
         var contract = OutputContract.For(type);
@@ -95,5 +109,16 @@ public class SampleChatClientTests
         Assert.That((string?)item["properties"]!["Id"]!["format"], Is.EqualTo("uuid"));
         Assert.That(item["properties"]!["Count"]!["type"]!.Select(t => (string?)t), Is.EquivalentTo(new[] { "integer", "null" }));
         Assert.That(schema.ToString(), Does.Not.Contain("x-enumNames").And.Not.Contain("\"definitions\"").And.Not.Contain("$schema").And.Not.Contain("oneOf"));
+    }
+
+    [Test]
+    public void StrictSchema_DataAnnotations_AreCarriedWhereStrictModeAllows()
+    {
+        var properties = JObject.Parse(OutputContract.For(typeof(Annotated)).SchemaJson!)["properties"]!;
+        Assert.That((int?)properties["Tags"]!["minItems"], Is.EqualTo(1));
+        Assert.That((int?)properties["Tags"]!["maxItems"], Is.EqualTo(3));
+        Assert.That((string?)properties["Slug"]!["pattern"], Is.EqualTo("^[a-z]+$"));
+        Assert.That((string?)properties["Email"]!["format"], Is.EqualTo("email"));
+        Assert.That((string?)properties["Email"]!["description"], Is.EqualTo("Where to write"));
     }
 }
