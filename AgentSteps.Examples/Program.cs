@@ -1,14 +1,18 @@
+using AgentSteps.Examples.Graph;
 using AgentSteps.Examples.Recipes;
 
 const string Usage = """
     Usage:
       dotnet run --project AgentSteps.Examples -- recipe "chicken parmesan"
+      dotnet run --project AgentSteps.Examples -- graph
     """;
 
 switch (args)
 {
     case ["recipe", .. var rest] when rest.Length > 0 && !string.IsNullOrWhiteSpace(string.Join(' ', rest)):
         return RecipeCommand.Run(string.Join(' ', rest), Console.Out);
+    case ["graph"]:
+        return GraphCommand.Run(Directory.GetCurrentDirectory(), Console.Out);
     case ["recipe", ..]:
         Console.Error.WriteLine("Say what to cook, such as: recipe \"chicken parmesan\"");
         return 64;

@@ -1,0 +1,64 @@
+using System.Reflection;
+
+namespace AgentSteps;
+
+/// <summary>A step in a <see cref="StepGraph"/>, with the calls it makes.</summary>
+public sealed class StepNode
+{
+    private readonly List<StepEdge> _children = [];
+    private readonly List<StepNode> _inputs = [];
+
+    internal StepNode(MethodInfo method, StepAttribute attribute)
+    {
+        Method = method;
+        Name = method.Name;
+        Workflow = method.DeclaringType!.Name;
+        Kind = method.IsAbstract ? StepKind.Llm : StepKind.Code;
+        Model = Kind == StepKind.Llm ? attribute.Model : null;
+        MaxLoops = attribute.MaxLoops;
+    }
+
+    /// <summary>Gets the step's method name.</summary>
+    public string Name { get; }
+
+    /// <summary>Gets the name of the workflow class that declares the step.</summary>
+    public string Workflow { get; }
+
+    /// <summary>Gets <c>Workflow.Name</c>.</summary>
+    public string QualifiedName => Workflow + "." + Name;
+
+    /// <summary>Gets whether the step runs code or calls a model.</summary>
+    public StepKind Kind { get; }
+
+    /// <summary>Gets the model of an LLM step, when its attribute names one.</summary>
+    public string? Model { get; }
+
+    /// <summary>Gets the step's <see cref="StepAttribute.MaxLoops"/> (0 for no limit).</summary>
+    public int MaxLoops { get; }
+
+    /// <summary>Gets the calls this step makes, in the order they appear in its code.</summary>
+    public IReadOnlyList<StepEdge> Children => _children;
+
+    /// <summary>Gets the steps whose results are passed into calls of this step, over every caller in the graph.</summary>
+    public IReadOnlyList<StepNode> Inputs => _inputs;
+
+    /// <summary>Gets a value indicating whether the step calls itself.</summary>
+    public bool CallsItself => _children.Exists(e => ReferenceEquals(e.Target, this));
+
+    internal MethodInfo Method { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => QualifiedName;
+
+    internal void AddChild(StepEdge edge)
+    {
+        _children.Add(edge);
+        foreach (var input in edge.Inputs)
+        {
+            if (!edge.Target._inputs.Contains(input))
+            {
+                edge.Target._inputs.Add(input);
+            }
+        }
+    }
+}
