@@ -74,3 +74,26 @@ public class GuideSnippetTests
         Assert.That(reviews.Poem("tea"), Does.StartWith("Sample reply to: tea"));
     }
 }
+
+public class GraphCommandTests
+{
+    [Test]
+    public void GraphCommand_WritesDotMermaidAndPng()
+    {
+        var directory = Directory.CreateTempSubdirectory("agentsteps-graph-").FullName;
+        try
+        {
+            using var output = new StringWriter();
+            Assert.That(AgentSteps.Examples.Graph.GraphCommand.Run(directory, output), Is.Zero);
+
+            Assert.That(File.ReadAllText(Path.Combine(directory, "recipe-graph.dot")), Does.StartWith("digraph"));
+            Assert.That(File.ReadAllText(Path.Combine(directory, "recipe-graph.mmd")), Does.StartWith("flowchart TD"));
+            Assert.That(new FileInfo(Path.Combine(directory, "recipe-graph.png")).Length, Is.GreaterThan(1000));
+            Assert.That(output.ToString(), Does.Contain("CreateRecipe -> ImproveRecipe (given the result of DraftRecipe)"));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+}

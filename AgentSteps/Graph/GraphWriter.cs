@@ -159,10 +159,10 @@ internal static class GraphWriter
 
     private static bool CallsOthers(StepNode node) => node.Children.Any(e => !ReferenceEquals(e.Target, node));
 
-    private static string Quote(string text) =>
+    internal static string Quote(string text) =>
         "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal) + "\"";
 
-    private static string MermaidText(string text) =>
+    internal static string MermaidText(string text) =>
         text.Replace("&", "#amp;", StringComparison.Ordinal).Replace("\"", "#quot;", StringComparison.Ordinal)
             .Replace("<", "#lt;", StringComparison.Ordinal).Replace(">", "#gt;", StringComparison.Ordinal);
 

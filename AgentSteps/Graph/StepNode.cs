@@ -36,7 +36,7 @@ public sealed class StepNode
     /// <summary>Gets the step's <see cref="StepAttribute.MaxLoops"/> (0 for no limit).</summary>
     public int MaxLoops { get; }
 
-    /// <summary>Gets the calls this step makes, in the order they appear in its code.</summary>
+    /// <summary>Gets the calls this step makes, in IL order: source order, except where the compiler reorders code (it emits the false arm of <c>?:</c> first).</summary>
     public IReadOnlyList<StepEdge> Children => _children;
 
     /// <summary>Gets the steps whose results are passed into calls of this step, over every caller in the graph.</summary>
