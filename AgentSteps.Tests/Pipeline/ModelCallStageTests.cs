@@ -477,11 +477,43 @@ public class ModelCallStageTests
         Assert.That(lines[0], Is.EqualTo("Kitchen.Draft -> gpt-4o-mini (call 1): soup"));
         Assert.That(lines[1], Does.StartWith("Kitchen.Draft <- gpt-4o-mini (call 1").And.EndWith(": oops"));
         Assert.That(lines[2], Does.StartWith("Kitchen.Draft: reply 1 was invalid"));
-        Assert.That(logger.Entries.Select(e => e.EventId.Name), Is.EqualTo(new[] { "ModelCall", "ModelReply", "InvalidReply", "ModelCall", "ModelReply" }));
+        Assert.That(logger.Entries.Select(e => e.EventId.Name), Is.EqualTo(new[] { "ModelCall", "ModelReply", "InvalidReply", "ModelCall", "ModelReply", "StepCompleted" }));
         var call = logger.Entries[0].State.ToDictionary(p => p.Key, p => p.Value);
         Assert.That(call["Step"], Is.EqualTo("Kitchen.Draft"));
         Assert.That(call["Model"], Is.EqualTo("gpt-4o-mini"));
         Assert.That(call["Attempt"], Is.EqualTo(1));
+        Assert.That(call["PromptLength"], Is.EqualTo(4), "without EnableSensitiveData the logger gets no text");
+        Assert.That(logger.Entries.Select(e => e.Message), Has.None.Contains("soup").And.None.Contains("Pasta"));
+        var completed = logger.Entries[^1].State.ToDictionary(p => p.Key, p => p.Value);
+        Assert.That(completed["RunId"], Is.EqualTo(runtime.RunId));
+        Assert.That(completed["Step"], Is.EqualTo("Kitchen.Draft"));
+        Assert.That(completed["InputTokens"], Is.EqualTo(0L));
+        Assert.That(completed.Keys, Does.Contain("DurationMs"));
+    }
+
+    [Test]
+    public void LlmStep_LoggingWithSensitiveData_GivesTheLoggerPromptAndReply()
+    {
+        var logger = new ListLogger();
+        using var runtime = new Runtime(new RuntimeOptions { ChatClient = new ScriptedChatClient(RecipeJson), Logger = logger, EnableSensitiveData = true });
+
+        Steps.Create<Kitchen>().Draft("soup");
+
+        Assert.That(logger.Entries[0].State.ToDictionary(p => p.Key, p => p.Value)["Prompt"], Is.EqualTo("soup"));
+        Assert.That(logger.Entries[1].State.ToDictionary(p => p.Key, p => p.Value)["Reply"], Is.EqualTo(RecipeJson));
+    }
+
+    [Test]
+    public void FailedStep_IsLoggedWithItsErrorType()
+    {
+        var logger = new ListLogger();
+        using var runtime = new Runtime(new RuntimeOptions { ChatClient = new ScriptedChatClient("no", "no", "no"), Logger = logger });
+
+        Assert.Throws<StepOutputException>(() => Steps.Create<Kitchen>().Judge(Pasta));
+
+        var failed = logger.Entries.Single(e => e.EventId.Name == "StepFailed");
+        Assert.That(failed.Level, Is.EqualTo(Microsoft.Extensions.Logging.LogLevel.Warning));
+        Assert.That(failed.State.ToDictionary(p => p.Key, p => p.Value)["ErrorType"], Is.EqualTo(nameof(StepOutputException)));
     }
 
     [Test]

@@ -10,11 +10,32 @@ namespace AgentSteps.Diagnostics;
 /// Writes model calls, replies and retries to the runtime's <see cref="Action{T}"/> and <see cref="ILogger"/>. It is
 /// only ever given prompts and replies: API keys live in the clients and never reach it.
 /// </summary>
-internal sealed partial class RuntimeLog(Action<string>? log, ILogger? logger)
+internal sealed partial class RuntimeLog(Action<string>? log, ILogger? logger, bool sensitive)
 {
     private const int MaxLoggedText = 4000;
 
     public bool IsEnabled => log is not null || logger is not null;
+
+    public bool IsStepLogEnabled => logger?.IsEnabled(LogLevel.Debug) == true;
+
+    public void StepFinished(Guid runId, ExecutedStep step, TimeSpan duration, Exception? failure)
+    {
+        if (logger is null)
+        {
+            return;
+        }
+
+        long input = step.Usage?.InputTokenCount ?? 0;
+        long output = step.Usage?.OutputTokenCount ?? 0;
+        if (failure is null)
+        {
+            LogStepCompleted(logger, runId, step.Workflow + "." + step.Name, step.Loop, duration.TotalMilliseconds, step.Model, input, output);
+        }
+        else
+        {
+            LogStepFailed(logger, failure, runId, step.Workflow + "." + step.Name, step.Loop, duration.TotalMilliseconds, step.Model, input, output, failure.GetType().Name);
+        }
+    }
 
     public void ModelCall(StepDescriptor step, string model, int attempt, string prompt)
     {
@@ -27,7 +48,14 @@ internal sealed partial class RuntimeLog(Action<string>? log, ILogger? logger)
         log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{step.QualifiedName} -> {model} (call {attempt}): {prompt}"));
         if (logger is not null)
         {
-            LogModelCall(logger, step.QualifiedName, model, attempt, prompt);
+            if (sensitive)
+            {
+                LogModelCallWithText(logger, step.QualifiedName, model, attempt, prompt);
+            }
+            else
+            {
+                LogModelCall(logger, step.QualifiedName, model, attempt, prompt.Length);
+            }
         }
     }
 
@@ -44,7 +72,14 @@ internal sealed partial class RuntimeLog(Action<string>? log, ILogger? logger)
         log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{step.QualifiedName} <- {model} (call {attempt}, {input} in / {output} out tokens): {reply}"));
         if (logger is not null)
         {
-            LogModelReply(logger, step.QualifiedName, model, attempt, input, output, reply);
+            if (sensitive)
+            {
+                LogModelReplyWithText(logger, step.QualifiedName, model, attempt, input, output, reply);
+            }
+            else
+            {
+                LogModelReply(logger, step.QualifiedName, model, attempt, input, output, reply.Length);
+            }
         }
     }
 
@@ -56,18 +91,34 @@ internal sealed partial class RuntimeLog(Action<string>? log, ILogger? logger)
         }
 
         var joined = string.Join("; ", errors);
+        var forLogger = sensitive ? joined : string.Join("; ", errors.Select(e => e.Split(':')[0]));
         log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{step.QualifiedName}: reply {attempt} was invalid, asking again: {joined}"));
         if (logger is not null)
         {
-            LogRetry(logger, step.QualifiedName, attempt, joined);
+            LogRetry(logger, step.QualifiedName, attempt, forLogger);
         }
     }
 
+    // Each event has two shapes, with and without the text (sensitive data), under one id and name.
+#pragma warning disable SYSLIB1025
     [LoggerMessage(EventId = 1, EventName = "ModelCall", Level = LogLevel.Information, Message = "{Step} calls model {Model} (call {Attempt}): {Prompt}")]
-    private static partial void LogModelCall(ILogger logger, string step, string model, int attempt, string prompt);
+    private static partial void LogModelCallWithText(ILogger logger, string step, string model, int attempt, string prompt);
+
+    [LoggerMessage(EventId = 1, EventName = "ModelCall", Level = LogLevel.Information, Message = "{Step} calls model {Model} (call {Attempt}, prompt of {PromptLength} characters)")]
+    private static partial void LogModelCall(ILogger logger, string step, string model, int attempt, int promptLength);
 
     [LoggerMessage(EventId = 2, EventName = "ModelReply", Level = LogLevel.Information, Message = "{Step} got a reply from {Model} (call {Attempt}, {InputTokens} in / {OutputTokens} out tokens): {Reply}")]
-    private static partial void LogModelReply(ILogger logger, string step, string model, int attempt, long inputTokens, long outputTokens, string reply);
+    private static partial void LogModelReplyWithText(ILogger logger, string step, string model, int attempt, long inputTokens, long outputTokens, string reply);
+
+    [LoggerMessage(EventId = 2, EventName = "ModelReply", Level = LogLevel.Information, Message = "{Step} got a reply from {Model} (call {Attempt}, {InputTokens} in / {OutputTokens} out tokens, {ReplyLength} characters)")]
+    private static partial void LogModelReply(ILogger logger, string step, string model, int attempt, long inputTokens, long outputTokens, int replyLength);
+#pragma warning restore SYSLIB1025
+
+    [LoggerMessage(EventId = 4, EventName = "StepCompleted", Level = LogLevel.Debug, Message = "Run {RunId}: {Step} #{Loop} completed in {DurationMs} ms (model {Model}, {InputTokens} in / {OutputTokens} out tokens)")]
+    private static partial void LogStepCompleted(ILogger logger, Guid runId, string step, int loop, double durationMs, string? model, long inputTokens, long outputTokens);
+
+    [LoggerMessage(EventId = 5, EventName = "StepFailed", Level = LogLevel.Warning, Message = "Run {RunId}: {Step} #{Loop} failed after {DurationMs} ms (model {Model}, {InputTokens} in / {OutputTokens} out tokens) with {ErrorType}")]
+    private static partial void LogStepFailed(ILogger logger, Exception exception, Guid runId, string step, int loop, double durationMs, string? model, long inputTokens, long outputTokens, string errorType);
 
     [LoggerMessage(EventId = 3, EventName = "InvalidReply", Level = LogLevel.Warning, Message = "{Step}: reply {Attempt} was invalid, asking again: {Errors}")]
     private static partial void LogRetry(ILogger logger, string step, int attempt, string errors);

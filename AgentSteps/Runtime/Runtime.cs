@@ -57,13 +57,22 @@ public sealed class Runtime : IDisposable
     /// <param name="options">The options; they are copied, so later changes do not affect this runtime.</param>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
     public Runtime(RuntimeOptions options)
+        : this(options, ambient: true)
+    {
+    }
+
+    /// <summary>Initializes a run that a bound workflow opens for one top-level call; it is made ambient around that call only.</summary>
+    internal Runtime(RuntimeOptions options, bool ambient)
     {
         _options = Throw.IfNull(options).Copy();
-        Log = new RuntimeLog(_options.Log, _options.Logger);
+        Log = new RuntimeLog(_options.Log, _options.Logger, _options.EnableSensitiveData);
         CodePipeline = BuildPipeline(CodeBodyStage.Instance);
         ModelPipeline = BuildPipeline(ModelCallStage.Instance);
-        _previous = s_current.Value;
-        s_current.Value = this;
+        if (ambient)
+        {
+            _previous = s_current.Value;
+            s_current.Value = this;
+        }
     }
 
     /// <summary>Gets the ambient runtime of the current async flow, or <see langword="null"/> when none is open.</summary>
@@ -94,6 +103,12 @@ public sealed class Runtime : IDisposable
                 return _executed.Where(s => s.Parent is null).ToArray();
             }
         }
+    }
+
+    internal static Runtime? CurrentOrNull
+    {
+        get => s_current.Value;
+        set => s_current.Value = value;
     }
 
     internal static ExecutedStep? CurrentStep
@@ -158,7 +173,8 @@ public sealed class Runtime : IDisposable
             model = alias;
         }
 
-        if (_options.ModelClients.TryGetValue(model, out var client) || (client = _options.ChatClient) is not null)
+        if (_options.ModelClients.TryGetValue(model, out var client) || (client = _options.ModelClientLookup?.Invoke(model)) is not null ||
+            (client = _options.ChatClient) is not null)
         {
             return (client, model);
         }
@@ -172,7 +188,7 @@ public sealed class Runtime : IDisposable
 
     private IStepStage[] BuildPipeline(IStepStage invoke)
     {
-        var stages = new List<IStepStage> { RecordStage.Instance };
+        var stages = new List<IStepStage> { RecordStage.Instance, TelemetryStage.Instance };
         stages.AddRange(_options.ExtraStages);
         stages.Add(LoopGuardStage.Instance);
         stages.Add(invoke);

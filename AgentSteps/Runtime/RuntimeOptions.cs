@@ -49,6 +49,16 @@ public sealed class RuntimeOptions
     /// <value>The default value is <see langword="null"/>.</value>
     public ILogger? Logger { get; set; }
 
+    /// <summary>
+    /// Gets or sets a value indicating whether <see cref="Logger"/> receives prompt and reply text. Without it, the logger
+    /// gets their lengths only; <see cref="Log"/>, a developer's debugging hook, always gets the text.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool EnableSensitiveData { get; set; }
+
+    /// <summary>Gets or sets a lookup of per-model clients consulted after <see cref="ModelClients"/> (keyed services in DI).</summary>
+    internal Func<string, IChatClient?>? ModelClientLookup { get; set; }
+
     /// <summary>Gets the stages run between recording and the loop guard; for tests of the pipeline.</summary>
     internal List<Pipeline.IStepStage> ExtraStages { get; } = [];
 
@@ -111,6 +121,8 @@ public sealed class RuntimeOptions
             DefaultModel = DefaultModel,
             Log = Log,
             Logger = Logger,
+            EnableSensitiveData = EnableSensitiveData,
+            ModelClientLookup = ModelClientLookup,
         };
         foreach (var pair in ModelClients)
         {
