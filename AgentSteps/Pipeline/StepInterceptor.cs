@@ -7,7 +7,7 @@ namespace AgentSteps.Pipeline;
 /// The one interceptor of a workflow proxy: finds the step's precomputed descriptor and runs the call through the
 /// ambient runtime's pipeline, adapting sync and async return shapes.
 /// </summary>
-internal sealed class StepInterceptor(WorkflowDescriptor workflow) : IInterceptor
+internal sealed class StepInterceptor(WorkflowDescriptor workflow, Hosting.RunBinding? binding = null) : IInterceptor
 {
     public void Intercept(IInvocation invocation)
     {
@@ -18,11 +18,50 @@ internal sealed class StepInterceptor(WorkflowDescriptor workflow) : IIntercepto
             return;
         }
 
-        var runtime = Runtime.Current ?? throw new InvalidOperationException(
-            $"Step '{descriptor.QualifiedName}' was called with no runtime open. Open one around the call: " +
-            "'using var runtime = new Runtime();' (models from the environment), 'new Runtime(chatClient)' or 'new Runtime(options)'.");
+        var runtime = Runtime.CurrentOrNull;
+        if (runtime is null && binding is not null)
+        {
+            InterceptInOwnRun(invocation, descriptor, binding);
+            return;
+        }
+
+        if (runtime is null)
+        {
+            throw new InvalidOperationException(
+                $"Step '{descriptor.QualifiedName}' was called with no runtime open. Open one around the call: " +
+                "'using var runtime = new Runtime();' (models from the environment), 'new Runtime(chatClient)' or 'new Runtime(options)'.");
+        }
 
         var call = new StepInvocation(runtime, descriptor, invocation);
         invocation.ReturnValue = descriptor.Shape.ToReturnValue(call.NextAsync());
+    }
+
+    private static void InterceptInOwnRun(IInvocation invocation, StepDescriptor descriptor, Hosting.RunBinding binding)
+    {
+        var run = binding.OpenRun();
+
+        // Ambient only while the pipeline starts: the async flow it starts keeps it, the caller's context does not.
+        Runtime.CurrentOrNull = run;
+        try
+        {
+            var call = new StepInvocation(run, descriptor, invocation);
+            invocation.ReturnValue = descriptor.Shape.ToReturnValue(CompleteAsync(call.NextAsync(), run, binding));
+        }
+        finally
+        {
+            Runtime.CurrentOrNull = null;
+        }
+    }
+
+    private static async ValueTask<object?> CompleteAsync(ValueTask<object?> pipeline, Runtime run, Hosting.RunBinding binding)
+    {
+        try
+        {
+            return await pipeline.ConfigureAwait(false);
+        }
+        finally
+        {
+            binding.Complete(run);
+        }
     }
 }

@@ -109,7 +109,9 @@ public sealed class RuntimeOptions
 
         // Keyless local servers ignore the key, but the OpenAI client requires one.
         var client = new OpenAIClient(new ApiKeyCredential(apiKey ?? "no-key"), clientOptions);
-        return new OpenAIModelRouter(client);
+
+        // Model calls report OpenTelemetry GenAI spans and metrics when something listens (AddAgentStepsInstrumentation).
+        return new OpenAIModelRouter(client).AsBuilder().UseOpenTelemetry().Build();
     }
 
     internal RuntimeOptions Copy()

@@ -33,13 +33,17 @@ public static class Steps
     /// <exception cref="ArgumentNullException"><paramref name="workflowType"/> is <see langword="null"/>.</exception>
     /// <exception cref="WorkflowDefinitionException">The class cannot work as a workflow.</exception>
     /// <exception cref="ArgumentException">No constructor of the class takes <paramref name="constructorArguments"/>.</exception>
-    public static object Create(Type workflowType, params object?[] constructorArguments)
+    public static object Create(Type workflowType, params object?[] constructorArguments) =>
+        Create(Throw.IfNull(workflowType), binding: null, constructorArguments);
+
+    /// <summary>Creates a workflow proxy; a bound one opens its own run for each top-level call made with no runtime open.</summary>
+    internal static object Create(Type workflowType, Hosting.RunBinding? binding, object?[]? constructorArguments)
     {
-        Throw.IfNull(workflowType);
         var workflow = WorkflowInspector.Inspect(workflowType);
+        var interceptor = binding is null ? workflow.Interceptor : new StepInterceptor(workflow, binding);
         try
         {
-            return s_generator.CreateClassProxy(workflowType, s_options, constructorArguments ?? [], workflow.Interceptor);
+            return s_generator.CreateClassProxy(workflowType, s_options, constructorArguments ?? [], interceptor);
         }
         catch (ArgumentException e) when (e.ParamName == "constructorArguments")
         {

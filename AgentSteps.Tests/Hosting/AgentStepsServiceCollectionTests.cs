@@ -1,0 +1,281 @@
+using Microsoft.Extensions.Logging;
+
+namespace AgentSteps.Tests;
+
+[NonParallelizable]
+public class AgentStepsServiceCollectionTests
+{
+    public record Greeting(string Text);
+
+    public interface IClock
+    {
+        string Now { get; }
+    }
+
+    public sealed class FixedClock : IClock
+    {
+        public string Now => "noon";
+    }
+
+    public abstract class Greeter(IClock clock)
+    {
+        [Step(Model = "gpt-4o-mini")]
+        public abstract Greeting Write(string name);
+
+        [Step(Model = "local-model")]
+        public abstract Greeting WriteLocally(string name);
+
+        [Step]
+        public virtual string Greet(string name) => $"{Write(name).Text} at {clock.Now}";
+
+        [Step]
+        public virtual async Task<string> GreetAsync(string name)
+        {
+            await Task.Yield();
+            return Greet(name);
+        }
+    }
+
+    public abstract class Broken
+    {
+        [Step]
+        public string NotVirtual() => "x";
+    }
+
+    public sealed class RecordingObserver : IRunObserver
+    {
+        public List<Runtime> Runs { get; } = [];
+
+        public void OnRunCompleted(Runtime run)
+        {
+            lock (Runs)
+            {
+                Runs.Add(run);
+            }
+        }
+    }
+
+    private sealed class CountingClient(IChatClient inner) : DelegatingChatClient(inner)
+    {
+        public int Calls { get; private set; }
+
+        public override Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            Calls++;
+            return base.GetResponseAsync(messages, options, cancellationToken);
+        }
+    }
+
+    private static ServiceProvider Build(Action<IServiceCollection> configure, Action<AgentStepsOptions>? options = null, ServiceLifetime lifetime = ServiceLifetime.Transient)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IClock, FixedClock>();
+        configure(services);
+        services.AddAgentSteps(o =>
+        {
+            o.UseEnvironment = false;
+            options?.Invoke(o);
+        }).AddWorkflow<Greeter>(lifetime);
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true, ValidateOnBuild = true });
+    }
+
+    private const string Hello = """{"Text":"Hello"}""";
+
+    [Test]
+    public void AddWorkflow_ResolvesAProxyWithConstructorDependenciesAndNeedsNoRuntime()
+    {
+        var client = new ScriptedChatClient(Hello);
+        using var provider = Build(s => s.AddChatClient(client));
+        using var scope = provider.CreateScope();
+
+        var greeter = scope.ServiceProvider.GetRequiredService<Greeter>();
+
+        Assert.That(greeter.Greet("Ada"), Is.EqualTo("Hello at noon"));
+        Assert.That(Runtime.Current, Is.Null, "the run was ambient only during the call");
+        var run = scope.ServiceProvider.GetRequiredService<IRunAccessor>().LastRun!;
+        Assert.That(run.ExecutedSteps.Select(s => s.Name), Is.EqualTo(new[] { "Write", "Greet" }));
+        Assert.That(run.ExecutedSteps[0].Parent, Is.SameAs(run.ExecutedSteps[1]));
+    }
+
+    [Test]
+    public async Task EachTopLevelCall_OpensItsOwnRun_AsyncIncluded()
+    {
+        using var provider = Build(s => s.AddChatClient(new ScriptedChatClient(Hello, Hello)));
+        using var scope = provider.CreateScope();
+        var greeter = scope.ServiceProvider.GetRequiredService<Greeter>();
+
+        await greeter.GreetAsync("a");
+        greeter.Greet("b");
+
+        var runs = scope.ServiceProvider.GetRequiredService<IRunAccessor>().Runs;
+        Assert.That(runs, Has.Count.EqualTo(2));
+        Assert.That(runs[0], Is.Not.SameAs(runs[1]));
+        Assert.That(runs[0].ExecutedSteps.Select(s => s.Name), Is.EqualTo(new[] { "Write", "Greet", "GreetAsync" }));
+        Assert.That(runs[1].ExecutedSteps.Select(s => s.Name), Is.EqualTo(new[] { "Write", "Greet" }));
+        Assert.That(Runtime.Current, Is.Null);
+    }
+
+    [Test]
+    public void AmbientRuntime_IsUsedInsteadOfANewRun()
+    {
+        var observer = new RecordingObserver();
+        var services = new ServiceCollection();
+        services.AddSingleton<IClock, FixedClock>();
+        services.AddChatClient(new ScriptedChatClient());
+        services.AddAgentSteps(o => o.UseEnvironment = false).AddWorkflow<Greeter>().AddRunObserver(observer);
+        using var provider = services.BuildServiceProvider();
+        var greeter = provider.GetRequiredService<Greeter>();
+
+        using var ambient = new Runtime(new ScriptedChatClient(Hello));
+        greeter.Greet("x");
+
+        Assert.That(ambient.ExecutedSteps.Select(s => s.Name), Is.EqualTo(new[] { "Write", "Greet" }));
+        Assert.That(observer.Runs, Is.Empty, "no run of its own was opened");
+    }
+
+    [Test]
+    public void RunObserver_ReceivesEveryFinishedRun_FailedOnesToo()
+    {
+        var observer = new RecordingObserver();
+        var services = new ServiceCollection();
+        services.AddSingleton<IClock, FixedClock>();
+        services.AddChatClient(new ScriptedChatClient("bad", "bad", "bad"));
+        services.AddAgentSteps(o => o.UseEnvironment = false).AddWorkflow<Greeter>().AddRunObserver(observer);
+        using var provider = services.BuildServiceProvider();
+
+        Assert.Throws<StepOutputException>(() => provider.GetRequiredService<Greeter>().Greet("x"));
+
+        Assert.That(observer.Runs.Single().ExecutedSteps.All(s => s.Exception is StepOutputException), Is.True);
+    }
+
+    [TestCase(ServiceLifetime.Transient, false)]
+    [TestCase(ServiceLifetime.Scoped, true)]
+    public void AddWorkflow_HonoursTheLifetime(ServiceLifetime lifetime, bool sameWithinScope)
+    {
+        using var provider = Build(s => s.AddChatClient(new ScriptedChatClient()), lifetime: lifetime);
+        using var scope = provider.CreateScope();
+
+        var first = scope.ServiceProvider.GetRequiredService<Greeter>();
+        var second = scope.ServiceProvider.GetRequiredService<Greeter>();
+
+        Assert.That(ReferenceEquals(first, second), Is.EqualTo(sameWithinScope));
+    }
+
+    [Test]
+    public void KeyedChatClient_UnderTheModelName_WinsForThatModel()
+    {
+        var general = new ScriptedChatClient(Hello);
+        var local = new ScriptedChatClient("""{"Text":"Local"}""");
+        using var provider = Build(s =>
+        {
+            s.AddChatClient(general);
+            s.AddKeyedChatClient("local-model", local);
+        });
+        var greeter = provider.CreateScope().ServiceProvider.GetRequiredService<Greeter>();
+
+        Assert.That(greeter.WriteLocally("x").Text, Is.EqualTo("Local"));
+        Assert.That(greeter.Write("x").Text, Is.EqualTo("Hello"));
+        Assert.That(local.Requests.Single().Options!.ModelId, Is.EqualTo("local-model"));
+        Assert.That(general.Requests.Single().Options!.ModelId, Is.EqualTo("gpt-4o-mini"));
+    }
+
+    [Test]
+    public void ChatClientBuilderMiddleware_IsOnThePath()
+    {
+        CountingClient? counting = null;
+        using var provider = Build(s => s.AddChatClient(new ScriptedChatClient(Hello)).Use(inner => counting = new CountingClient(inner)));
+
+        provider.CreateScope().ServiceProvider.GetRequiredService<Greeter>().Write("x");
+
+        Assert.That(counting!.Calls, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Options_ApplyAliasesDefaultsAndOverride()
+    {
+        var client = new ScriptedChatClient(Hello);
+        using var provider = Build(s => s.AddChatClient(client), o => o.ModelAliases["gpt-4o-mini"] = "llama3.2");
+
+        provider.CreateScope().ServiceProvider.GetRequiredService<Greeter>().Write("x");
+
+        Assert.That(client.Requests.Single().Options!.ModelId, Is.EqualTo("llama3.2"));
+    }
+
+    [Test]
+    public void NothingRegisteredAndNoEnvironment_ThrowsTheCoreError()
+    {
+        using var provider = Build(_ => { });
+        var greeter = provider.CreateScope().ServiceProvider.GetRequiredService<Greeter>();
+
+        var e = Assert.Throws<InvalidOperationException>(() => greeter.Write("x"));
+        Assert.That(e!.Message, Does.Contain("no model client is configured").And.Contain("OPENAI_API_KEY"));
+    }
+
+    [Test]
+    public async Task NothingRegistered_FallsBackToTheEnvironment()
+    {
+        await using var server = await OpenAIWireServer.StartAsync();
+        server.ReplyContent(Hello);
+        var saved = Environment.GetEnvironmentVariable(RuntimeOptions.BaseUrlVariable);
+        Environment.SetEnvironmentVariable(RuntimeOptions.BaseUrlVariable, server.BaseUrl);
+        try
+        {
+            var services = new ServiceCollection();
+            services.AddSingleton<IClock, FixedClock>();
+            services.AddAgentSteps().AddWorkflow<Greeter>();
+            using var provider = services.BuildServiceProvider();
+
+            Assert.That(provider.GetRequiredService<Greeter>().Write("x").Text, Is.EqualTo("Hello"));
+            Assert.That(server.Requests, Has.Count.EqualTo(1));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(RuntimeOptions.BaseUrlVariable, saved);
+        }
+    }
+
+    [Test]
+    public void AddWorkflow_MistakenWorkflow_FailsAtRegistration()
+    {
+        var services = new ServiceCollection();
+        var e = Assert.Throws<WorkflowDefinitionException>(() => services.AddAgentSteps().AddWorkflow<Broken>());
+        Assert.That(e!.Message, Does.Contain("'Broken.NotVirtual' must be virtual"));
+    }
+
+    [Test]
+    public void MissingConstructorDependency_SaysWhichOneToRegister()
+    {
+        var services = new ServiceCollection();
+        services.AddChatClient(new ScriptedChatClient());
+        services.AddAgentSteps(o => o.UseEnvironment = false).AddWorkflow<Greeter>();
+        using var provider = services.BuildServiceProvider();
+
+        var e = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<Greeter>());
+        Assert.That(e!.Message, Does.Contain("'Greeter' needs a IClock for its constructor parameter 'clock'"));
+    }
+
+    [Test]
+    public void Logging_GoesThroughTheContainersLoggerFactory()
+    {
+        var logger = new ListLogger();
+        using var provider = Build(s =>
+        {
+            s.AddChatClient(new ScriptedChatClient(Hello));
+            s.AddLogging(b => b.AddProvider(new SingleLoggerProvider(logger)).SetMinimumLevel(LogLevel.Debug));
+        });
+
+        provider.CreateScope().ServiceProvider.GetRequiredService<Greeter>().Greet("x");
+
+        Assert.That(logger.Entries.Select(e => e.EventId.Name), Is.EqualTo(new[] { "ModelCall", "ModelReply", "StepCompleted", "StepCompleted" }));
+        Assert.That(logger.Entries.Select(e => e.Message), Has.None.Contains("Hello"), "no reply text without EnableSensitiveData");
+    }
+
+    private sealed class SingleLoggerProvider(ILogger logger) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => categoryName == "AgentSteps" ? logger : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+        public void Dispose()
+        {
+        }
+    }
+}
