@@ -111,6 +111,9 @@ internal sealed partial class OutputContract
         }
     }
 
+    /// <summary>Builds a contract without the cache, to measure the first build.</summary>
+    internal static OutputContract CreateUncached(Type resultType) => new(resultType);
+
     /// <summary>Parses and validates a reply; on failure returns <see langword="false"/> with every error found.</summary>
     public bool TryParse(string reply, out object? result, out IReadOnlyList<string> errors)
     {

@@ -1,0 +1,42 @@
+using AgentSteps.Benchmarks;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+
+// Modes:
+//   (none)    full BenchmarkDotNet run of every benchmark, then the scale test
+//   --short   fewer iterations (a few minutes on 2 cores), then the scale test
+//   --quick   a smoke run for CI: every benchmark once, in process, and a small scale test; no figures to trust
+//   scale     the scale test only
+// Other arguments go to BenchmarkDotNet (for example --filter *Step*).
+bool quick = args.Contains("--quick");
+bool shortRun = args.Contains("--short");
+bool scaleOnly = args.Contains("scale");
+var rest = args.Where(a => a is not ("--quick" or "--short" or "scale")).ToArray();
+
+if (!scaleOnly)
+{
+    var job = quick ? Job.Dry.WithToolchain(InProcessEmitToolchain.Instance)
+        : shortRun ? Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance)
+        : Job.Default;
+    var config = DefaultConfig.Instance.AddJob(job.AsDefault()).WithOptions(ConfigOptions.JoinSummary);
+    if (!rest.Any(a => a.StartsWith("--filter", StringComparison.Ordinal)))
+    {
+        rest = [.. rest, "--filter", "*"];
+    }
+
+    var summaries = BenchmarkSwitcher.FromAssembly(typeof(StepBenchmarks).Assembly).Run(rest, config);
+    if (summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)))
+    {
+        Console.Error.WriteLine("A benchmark failed to run.");
+        return 1;
+    }
+}
+
+await ScaleHarness.RunAsync(
+    quick ? [1, 100] : [1, 100, 1_000, 10_000],
+    TimeSpan.FromMilliseconds(quick ? 10 : 50),
+    TimeSpan.FromSeconds(quick ? 20 : 120),
+    Console.Out);
+return 0;
