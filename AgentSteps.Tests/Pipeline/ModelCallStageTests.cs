@@ -344,7 +344,7 @@ public class ModelCallStageTests
         using (runtime)
         {
             Assert.That(workflow.Rate("x").Stars, Is.EqualTo(5));
-            Assert.That(client.Requests[1].LastMessage, Does.Contain("#/Stars: NumberTooBig"));
+            Assert.That(client.Requests[1].LastMessage, Does.Contain("$.Stars: The field Stars must be between 1 and 5."));
         }
     }
 

@@ -16,8 +16,22 @@ internal static class AgentStepsJson
 
     public static readonly JsonSerializer Serializer = JsonSerializer.Create(Settings);
 
+    /// <summary>Reads model replies strictly (see <see cref="StrictContractResolver"/>); only for reading.</summary>
+    public static readonly JsonSerializer ReplySerializer = JsonSerializer.Create(CreateReplySettings());
+
     public static string Serialize(object? value, Formatting formatting = Formatting.None) =>
         JsonConvert.SerializeObject(value, formatting, Settings);
+
+    private static JsonSerializerSettings CreateReplySettings()
+    {
+        var settings = CreateSettings();
+        settings.ContractResolver = new StrictContractResolver();
+        settings.MissingMemberHandling = MissingMemberHandling.Error;
+        settings.CheckAdditionalContent = true;
+        settings.Converters.Clear();
+        settings.Converters.Add(new StringEnumConverter { AllowIntegerValues = false });
+        return settings;
+    }
 
     private static JsonSerializerSettings CreateSettings()
     {

@@ -15,6 +15,9 @@ internal static class DataAnnotationsValidator
 
     private static readonly ConcurrentDictionary<Type, PropertyInfo[]> s_properties = new();
 
+    /// <summary>Whether anything in the type's graph carries a validation attribute or implements <see cref="IValidatableObject"/>.</summary>
+    public static bool NeedsValidation(Type type) => NeedsValidation(type, new HashSet<Type>());
+
     public static void Validate(object? value, List<string> errors) =>
         Validate(value, "$", errors, new HashSet<object>(ReferenceEqualityComparer.Instance), 0);
 
@@ -24,6 +27,33 @@ internal static class DataAnnotationsValidator
         return type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(decimal) ||
                type == typeof(DateTime) || type == typeof(DateTimeOffset) || type == typeof(DateOnly) ||
                type == typeof(TimeOnly) || type == typeof(TimeSpan) || type == typeof(Guid) || type == typeof(Uri);
+    }
+
+    private static bool NeedsValidation(Type type, HashSet<Type> seen)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        if (IsSimple(type) || !seen.Add(type))
+        {
+            return false;
+        }
+
+        if (typeof(IValidatableObject).IsAssignableFrom(type) || type.IsDefined(typeof(ValidationAttribute), inherit: true))
+        {
+            return true;
+        }
+
+        if (type.IsArray)
+        {
+            return NeedsValidation(type.GetElementType()!, seen);
+        }
+
+        if (type.IsGenericType && type.GetGenericArguments().Any(a => NeedsValidation(a, seen)))
+        {
+            return true;
+        }
+
+        return type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Any(p =>
+            p.IsDefined(typeof(ValidationAttribute), inherit: true) || NeedsValidation(p.PropertyType, seen));
     }
 
     private static void Validate(object? value, string path, List<string> errors, HashSet<object> visited, int depth)

@@ -22,6 +22,7 @@ internal sealed partial class OutputContract
     private readonly JsonSchema? _validationSchema;
     private readonly Type _parseType;
     private readonly Func<object?, object?>? _unwrap;
+    private readonly bool _needsAnnotations;
 
     private OutputContract(Type resultType)
     {
@@ -43,6 +44,7 @@ internal sealed partial class OutputContract
                 .CreateDelegate<Func<object?, object?>>();
         }
         RejectUnconstructibleTypes(resultType, new HashSet<Type>());
+        _needsAnnotations = DataAnnotationsValidator.NeedsValidation(resultType);
 
         JObject schema;
         try
@@ -114,34 +116,73 @@ internal sealed partial class OutputContract
     /// <summary>Builds a contract without the cache, to measure the first build.</summary>
     internal static OutputContract CreateUncached(Type resultType) => new(resultType);
 
-    /// <summary>Parses and validates a reply; on failure returns <see langword="false"/> with every error found.</summary>
+    /// <summary>
+    /// Parses and validates a reply; on failure returns <see langword="false"/> with every error found. A valid reply is
+    /// read directly by the strict reply serializer; only an invalid one pays for a JSON tree and schema validation, which
+    /// say exactly what is wrong.
+    /// </summary>
     public bool TryParse(string reply, out object? result, out IReadOnlyList<string> errors)
     {
         result = null;
+        errors = [];
         if (Kind == OutputKind.Text)
         {
-            errors = [];
             result = reply;
             return true;
         }
 
+        var json = StripCodeFence(reply);
+        object? parsed = null;
+        Exception? failure = null;
+        try
+        {
+            using var reader = new JsonTextReader(new StringReader(json)) { MaxDepth = AgentStepsJson.MaxDepth, DateParseHandling = DateParseHandling.None };
+            parsed = AgentStepsJson.ReplySerializer.Deserialize(reader, _parseType);
+        }
+        catch (Newtonsoft.Json.JsonException e)
+        {
+            failure = e;
+        }
+
+        if (failure is not null || parsed is null)
+        {
+            errors = Diagnose(json, failure);
+            return false;
+        }
+
+        if (_needsAnnotations)
+        {
+            var found = new List<string>();
+            DataAnnotationsValidator.Validate(parsed, found);
+            if (found.Count > 0)
+            {
+                errors = found;
+                return false;
+            }
+        }
+
+        result = _unwrap is null ? parsed : _unwrap(parsed);
+        return true;
+    }
+
+    private List<string> Diagnose(string json, Exception? failure)
+    {
         var found = new List<string>();
-        errors = found;
         JToken token;
         try
         {
-            using var reader = new JsonTextReader(new StringReader(StripCodeFence(reply))) { MaxDepth = AgentStepsJson.MaxDepth, DateParseHandling = DateParseHandling.None };
+            using var reader = new JsonTextReader(new StringReader(json)) { MaxDepth = AgentStepsJson.MaxDepth, DateParseHandling = DateParseHandling.None };
             token = JToken.ReadFrom(reader);
             if (reader.Read())
             {
                 found.Add("The reply has more text after the JSON value; reply with one JSON object only.");
-                return false;
+                return found;
             }
         }
         catch (JsonReaderException e)
         {
             found.Add($"The reply is not valid JSON: {e.Message}");
-            return false;
+            return found;
         }
 
         foreach (var error in _validationSchema!.Validate(token))
@@ -149,30 +190,12 @@ internal sealed partial class OutputContract
             Describe(error, found);
         }
 
-        if (found.Count > 0)
+        if (found.Count == 0)
         {
-            return false;
+            found.Add($"The reply does not fit {ResultType.Name}: {failure?.Message ?? "it is null"}");
         }
 
-        object? parsed;
-        try
-        {
-            parsed = token.ToObject(_parseType, AgentStepsJson.Serializer);
-        }
-        catch (Newtonsoft.Json.JsonException e)
-        {
-            found.Add($"The reply does not fit {ResultType.Name}: {e.Message}");
-            return false;
-        }
-
-        DataAnnotationsValidator.Validate(parsed, found);
-        if (found.Count > 0)
-        {
-            return false;
-        }
-
-        result = _unwrap is null ? parsed : _unwrap(parsed);
-        return true;
+        return found;
     }
 
     private static object? UnwrapValue<T>(object? wrapper) => wrapper is ValueWrapper<T> w ? w.Value : null;

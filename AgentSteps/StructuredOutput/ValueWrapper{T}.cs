@@ -8,6 +8,6 @@ namespace AgentSteps.StructuredOutput;
 /// <typeparam name="T">The step's result type.</typeparam>
 internal sealed class ValueWrapper<T>
 {
-    [JsonProperty("value", Required = Required.AllowNull)]
+    [JsonProperty("value")]
     public T Value { get; set; } = default!;
 }

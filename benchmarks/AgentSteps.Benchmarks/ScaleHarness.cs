@@ -43,7 +43,7 @@ public static class ScaleHarness
                 await workflow.RunAsync($"dish {i}");
             }, floor, output);
 
-            if (n <= 1000)
+            if (n <= 100)
             {
                 await MeasureAsync("AgentSteps, sync steps", n, i => Task.Run(() =>
                 {
