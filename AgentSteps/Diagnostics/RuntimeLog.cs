@@ -14,6 +14,9 @@ internal sealed partial class RuntimeLog(Action<string>? log, ILogger? logger, b
 {
     private const int MaxLoggedText = 4000;
 
+    /// <summary>The log of a runtime with neither a log function nor a logger: every method returns at once.</summary>
+    public static readonly RuntimeLog None = new(null, null, sensitive: false);
+
     public bool IsEnabled => log is not null || logger is not null;
 
     public bool IsStepLogEnabled => logger?.IsEnabled(LogLevel.Debug) == true;

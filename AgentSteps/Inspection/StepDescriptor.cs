@@ -9,8 +9,11 @@ namespace AgentSteps.Inspection;
 /// </summary>
 internal sealed class StepDescriptor
 {
+    private static int s_nextId = -1;
+
     public StepDescriptor(MethodInfo method, StepAttribute attribute, StepKind kind, ReturnShape shape, string[] argumentNames, int[] argumentIndices, int cancellationTokenIndex)
     {
+        Id = Interlocked.Increment(ref s_nextId);
         Method = method;
         Attribute = attribute;
         Kind = kind;
@@ -22,6 +25,9 @@ internal sealed class StepDescriptor
         ArgumentIndices = argumentIndices;
         CancellationTokenIndex = cancellationTokenIndex;
     }
+
+    /// <summary>Gets a number unique to this step in the process, so a run can count entries in an array.</summary>
+    public int Id { get; }
 
     public MethodInfo Method { get; }
 

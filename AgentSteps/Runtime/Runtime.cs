@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 using AgentSteps.Diagnostics;
 using AgentSteps.Inspection;
 using AgentSteps.Internal;
@@ -25,11 +23,20 @@ public sealed class Runtime : IDisposable
     private static readonly AsyncLocal<Runtime?> s_current = new();
     private static readonly AsyncLocal<ExecutedStep?> s_currentStep = new();
 
-    private readonly RuntimeOptions _options;
+    private static readonly IStepStage[] s_codePipeline = [RecordStage.Instance, TelemetryStage.Instance, LoopGuardStage.Instance, CodeBodyStage.Instance];
+    private static readonly IStepStage[] s_modelPipeline = [RecordStage.Instance, TelemetryStage.Instance, LoopGuardStage.Instance, ModelCallStage.Instance];
+
+    // The options' settings, copied so that later changes to the options do not affect this runtime.
+    private readonly IChatClient? _chatClient;
+    private readonly Dictionary<string, IChatClient>? _modelClients;
+    private readonly Dictionary<string, string>? _modelAliases;
+    private readonly Func<string, IChatClient?>? _modelClientLookup;
+    private readonly string? _modelOverride;
+    private readonly string? _defaultModel;
     private readonly Runtime? _previous;
     private readonly object _gate = new();
     private readonly List<ExecutedStep> _executed = [];
-    private readonly ConcurrentDictionary<StepDescriptor, StrongBox<int>> _entries = new();
+    private int[]? _entries;
     private bool _disposed;
 
     /// <summary>
@@ -64,10 +71,24 @@ public sealed class Runtime : IDisposable
     /// <summary>Initializes a run that a bound workflow opens for one top-level call; it is made ambient around that call only.</summary>
     internal Runtime(RuntimeOptions options, bool ambient)
     {
-        _options = Throw.IfNull(options).Copy();
-        Log = new RuntimeLog(_options.Log, _options.Logger, _options.EnableSensitiveData);
-        CodePipeline = BuildPipeline(CodeBodyStage.Instance);
-        ModelPipeline = BuildPipeline(ModelCallStage.Instance);
+        Throw.IfNull(options);
+        _chatClient = options.ChatClient;
+        _modelClients = options.ModelClients.Count == 0 ? null : new Dictionary<string, IChatClient>(options.ModelClients, StringComparer.Ordinal);
+        _modelAliases = options.ModelAliases.Count == 0 ? null : new Dictionary<string, string>(options.ModelAliases, StringComparer.Ordinal);
+        _modelClientLookup = options.ModelClientLookup;
+        _modelOverride = options.ModelOverride;
+        _defaultModel = options.DefaultModel;
+        if (_modelClients is not null)
+        {
+            foreach (var (model, client) in _modelClients)
+            {
+                Throw.IfNull(client, $"ModelClients[{model}]");
+            }
+        }
+
+        Log = options.Log is null && options.Logger is null ? RuntimeLog.None : new RuntimeLog(options.Log, options.Logger, options.EnableSensitiveData);
+        CodePipeline = options.ExtraStages.Count == 0 ? s_codePipeline : WithExtraStages(s_codePipeline, options.ExtraStages);
+        ModelPipeline = options.ExtraStages.Count == 0 ? s_modelPipeline : WithExtraStages(s_modelPipeline, options.ExtraStages);
         if (ambient)
         {
             _previous = s_current.Value;
@@ -150,8 +171,18 @@ public sealed class Runtime : IDisposable
     }
 
     /// <summary>Counts one more entry of <paramref name="step"/> and returns the count.</summary>
-    internal int Enter(StepDescriptor step) =>
-        Interlocked.Increment(ref _entries.GetOrAdd(step, static _ => new StrongBox<int>()).Value);
+    internal int Enter(StepDescriptor step)
+    {
+        lock (_gate)
+        {
+            if (_entries is null || _entries.Length <= step.Id)
+            {
+                Array.Resize(ref _entries, Math.Max(step.Id + 1, Math.Max(16, (_entries?.Length ?? 0) * 2)));
+            }
+
+            return ++_entries[step.Id];
+        }
+    }
 
     internal void Record(ExecutedStep step)
     {
@@ -165,16 +196,17 @@ public sealed class Runtime : IDisposable
     /// <summary>Finds the client and model id for an LLM step: override, then the step's model or the default, then aliases.</summary>
     internal (IChatClient Client, string Model) ResolveModel(StepDescriptor step)
     {
-        var model = _options.ModelOverride ?? step.Attribute.Model ?? _options.DefaultModel
+        var model = _modelOverride ?? step.Attribute.Model ?? _defaultModel
             ?? throw new InvalidOperationException(
                 $"LLM step '{step.QualifiedName}' names no model. Set Model on its [Step] attribute, RuntimeOptions.DefaultModel, or the {RuntimeOptions.ModelOverrideVariable} environment variable.");
-        if (_options.ModelAliases.TryGetValue(model, out var alias))
+        if (_modelAliases is not null && _modelAliases.TryGetValue(model, out var alias))
         {
             model = alias;
         }
 
-        if (_options.ModelClients.TryGetValue(model, out var client) || (client = _options.ModelClientLookup?.Invoke(model)) is not null ||
-            (client = _options.ChatClient) is not null)
+        IChatClient? client = null;
+        if ((_modelClients is not null && _modelClients.TryGetValue(model, out client)) || (client = _modelClientLookup?.Invoke(model)) is not null ||
+            (client = _chatClient) is not null)
         {
             return (client, model);
         }
@@ -186,12 +218,11 @@ public sealed class Runtime : IDisposable
             "or use new SampleChatClient() to run offline.");
     }
 
-    private IStepStage[] BuildPipeline(IStepStage invoke)
+    private static IStepStage[] WithExtraStages(IStepStage[] pipeline, List<IStepStage> extra)
     {
-        var stages = new List<IStepStage> { RecordStage.Instance, TelemetryStage.Instance };
-        stages.AddRange(_options.ExtraStages);
-        stages.Add(LoopGuardStage.Instance);
-        stages.Add(invoke);
+        // Extra stages (tests of the pipeline) run after recording and telemetry, before the loop guard.
+        var stages = new List<IStepStage>(pipeline);
+        stages.InsertRange(2, extra);
         return stages.ToArray();
     }
 }

@@ -1,5 +1,4 @@
 using System.ClientModel;
-using AgentSteps.Internal;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using OpenAI;
@@ -112,32 +111,6 @@ public sealed class RuntimeOptions
 
         // Model calls report OpenTelemetry GenAI spans and metrics when something listens (AddAgentStepsInstrumentation).
         return new OpenAIModelRouter(client).AsBuilder().UseOpenTelemetry().Build();
-    }
-
-    internal RuntimeOptions Copy()
-    {
-        var copy = new RuntimeOptions
-        {
-            ChatClient = ChatClient,
-            ModelOverride = ModelOverride,
-            DefaultModel = DefaultModel,
-            Log = Log,
-            Logger = Logger,
-            EnableSensitiveData = EnableSensitiveData,
-            ModelClientLookup = ModelClientLookup,
-        };
-        foreach (var pair in ModelClients)
-        {
-            copy.ModelClients.Add(pair.Key, Throw.IfNull(pair.Value, "ModelClients[" + pair.Key + "]"));
-        }
-
-        foreach (var pair in ModelAliases)
-        {
-            copy.ModelAliases.Add(pair.Key, pair.Value);
-        }
-
-        copy.ExtraStages.AddRange(ExtraStages);
-        return copy;
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();

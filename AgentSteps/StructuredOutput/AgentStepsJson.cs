@@ -19,8 +19,13 @@ internal static class AgentStepsJson
     /// <summary>Reads model replies strictly (see <see cref="StrictContractResolver"/>); only for reading.</summary>
     public static readonly JsonSerializer ReplySerializer = JsonSerializer.Create(CreateReplySettings());
 
-    public static string Serialize(object? value, Formatting formatting = Formatting.None) =>
-        JsonConvert.SerializeObject(value, formatting, Settings);
+    public static string Serialize(object? value)
+    {
+        // The cached serializer: JsonConvert.SerializeObject would build a new one for every call.
+        using var writer = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        Serializer.Serialize(writer, value);
+        return writer.ToString();
+    }
 
     private static JsonSerializerSettings CreateReplySettings()
     {
