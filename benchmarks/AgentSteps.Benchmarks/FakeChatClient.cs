@@ -6,7 +6,7 @@ namespace AgentSteps.Benchmarks;
 /// A fake model that answers at once (or after a fixed latency) with a Recipe-sized reply, or a verdict when the schema
 /// asks for one. Replies are built once, so the client itself costs next to nothing.
 /// </summary>
-public sealed class FakeChatClient(TimeSpan latency = default) : IChatClient
+public sealed class FakeChatClient(TimeSpan latency = default, bool yields = false) : IChatClient
 {
     public const string RecipeJson = """
         {"Description":"Chicken parmesan with a crisp crust and a bright tomato sauce, baked until bubbling.",
@@ -23,7 +23,7 @@ public sealed class FakeChatClient(TimeSpan latency = default) : IChatClient
     public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         var reply = options?.ResponseFormat is ChatResponseFormatJson { SchemaName: "Verdict" } ? s_verdict : s_recipe;
-        return latency == default ? Task.FromResult(reply) : DelayedAsync(reply, cancellationToken);
+        return yields ? YieldingAsync(reply) : latency == default ? Task.FromResult(reply) : DelayedAsync(reply, cancellationToken);
     }
 
     public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
@@ -37,6 +37,13 @@ public sealed class FakeChatClient(TimeSpan latency = default) : IChatClient
 
     private static ChatResponse Reply(string json) =>
         new(new ChatMessage(ChatRole.Assistant, json)) { FinishReason = ChatFinishReason.Stop, Usage = new UsageDetails { InputTokenCount = 100, OutputTokenCount = 200 } };
+
+    private static async Task<ChatResponse> YieldingAsync(ChatResponse reply)
+    {
+        // Completes asynchronously at once: every await above it really suspends and resumes.
+        await Task.Yield();
+        return reply;
+    }
 
     private async Task<ChatResponse> DelayedAsync(ChatResponse reply, CancellationToken cancellationToken)
     {

@@ -36,7 +36,7 @@ if (!scaleOnly)
 
 await ScaleHarness.RunAsync(
     quick ? [1, 10] : [1, 100, 1_000, 10_000],
-    TimeSpan.FromMilliseconds(quick ? 10 : 50),
+    TimeSpan.FromMilliseconds(quick ? 10 : int.TryParse(Environment.GetEnvironmentVariable("AGENTSTEPS_BENCH_LATENCY_MS"), out int latency) ? latency : 50),
     TimeSpan.FromSeconds(quick ? 10 : 120),
     Console.Out);
 return 0;

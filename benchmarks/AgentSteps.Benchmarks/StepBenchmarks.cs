@@ -18,6 +18,8 @@ public class StepBenchmarks
     private CodeWorkflow _code = null!;
     private LlmWorkflow _llm = null!;
     private RuntimeOptions _options = null!;
+    private readonly FakeChatClient _yielding = new(yields: true);
+    private RuntimeOptions _yieldingOptions = null!;
     private PlainLlmSteps _plainLlm = null!;
     private PlainLlmSteps _castleLlm = null!;
     private Workflow _frameworkCode = null!;
@@ -33,6 +35,7 @@ public class StepBenchmarks
         _code = Steps.Create<CodeWorkflow>();
         _llm = Steps.Create<LlmWorkflow>();
         _options = new RuntimeOptions { ChatClient = _client };
+        _yieldingOptions = new RuntimeOptions { ChatClient = _yielding };
         _frameworkCode = AgentFrameworkWorkflows.Code();
         _frameworkLlm = AgentFrameworkWorkflows.Llm(_client);
     }
@@ -89,7 +92,35 @@ public class StepBenchmarks
         return await _llm.RunAsync("chicken parmesan");
     }
 
+    [Benchmark(Description = "LLM: plain C# async, model yields")]
+    [BenchmarkCategory("Llm")]
+    public async Task<bool> LlmPlainYielding()
+    {
+        var draft = await AskAsync<Recipe>("chicken parmesan", "Recipe");
+        var improved = await AskAsync<Recipe>(Newtonsoft.Json.JsonConvert.SerializeObject(draft), "Recipe");
+        return (await AskAsync<Verdict>(Newtonsoft.Json.JsonConvert.SerializeObject(improved), "Verdict")).IsValid;
+    }
+
+    [Benchmark(Description = "LLM: AgentSteps async, model yields")]
+    [BenchmarkCategory("Llm")]
+    public async Task<bool> LlmAgentStepsYielding()
+    {
+        using var runtime = new Runtime(_yieldingOptions);
+        return await _llm.RunAsync("chicken parmesan");
+    }
+
     [Benchmark(Description = "LLM: Agent Framework workflow")]
     [BenchmarkCategory("Llm")]
     public Task<object?> LlmAgentFramework() => AgentFrameworkWorkflows.RunAsync(_frameworkLlm, "chicken parmesan");
+
+    private async Task<T> AskAsync<T>(string user, string schema)
+    {
+        var options = new ChatOptions
+        {
+            ModelId = "fake",
+            ResponseFormat = ChatResponseFormat.ForJsonSchema(System.Text.Json.JsonDocument.Parse("{\"type\":\"object\"}").RootElement, schema),
+        };
+        var response = await _yielding.GetResponseAsync([new ChatMessage(ChatRole.System, "s"), new ChatMessage(ChatRole.User, user)], options);
+        return Newtonsoft.Json.JsonConvert.DeserializeObject<T>(response.Text)!;
+    }
 }
