@@ -87,6 +87,27 @@ public class SampleChatClientTests
     }
 
     [Test]
+    public async Task Streaming_YieldsTheWholeReply()
+    {
+        var text = new System.Text.StringBuilder();
+        await foreach (var update in new SampleChatClient().GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "stream")]))
+        {
+            text.Append(update.Text);
+        }
+
+        Assert.That(text.ToString(), Is.EqualTo("Sample reply to: stream"));
+
+        var scripted = new ScriptedChatClient("scripted");
+        var updates = new List<string>();
+        await foreach (var update in scripted.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "x")]))
+        {
+            updates.Add(update.Text);
+        }
+
+        Assert.That(string.Concat(updates), Is.EqualTo("scripted"));
+    }
+
+    [Test]
     public void ScriptedClient_OutOfReplies_ThrowsSayingSo()
     {
         var client = new ScriptedChatClient("one");
