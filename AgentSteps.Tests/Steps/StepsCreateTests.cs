@@ -129,6 +129,34 @@ public class StepsCreateTests
         public abstract Level0 Dig(string text);
     }
 
+    public abstract class MoreMistakes
+    {
+        [Step]
+        public virtual void WithRef(ref int value) => value++;
+
+        [Step]
+        public static string Static() => "x";
+
+        [Step]
+        [Prompt("Say {text}")]
+        public virtual string PromptOnCode(string text) => text;
+
+        [Step(Model = "m")]
+        public abstract T GenericLlm<T>(string text);
+    }
+
+    [Test]
+    public void Create_RefParameterStaticStepPromptOnCodeAndGenericLlmStep_AreEachReported()
+    {
+        var e = CreateFails<MoreMistakes>();
+
+        Assert.That(e.Problems, Has.Count.EqualTo(4));
+        Assert.That(e.Problems, Has.Some.Contains("'MoreMistakes.WithRef' has the ref or out parameter 'value'"));
+        Assert.That(e.Problems, Has.Some.Contains("'MoreMistakes.Static' is static"));
+        Assert.That(e.Problems, Has.Some.Contains("'MoreMistakes.PromptOnCode' has a body but a [Prompt]"));
+        Assert.That(e.Problems, Has.Some.Contains("'MoreMistakes.GenericLlm' is generic"));
+    }
+
     private static WorkflowDefinitionException CreateFails<T>()
         where T : class =>
         Assert.Throws<WorkflowDefinitionException>(() => Steps.Create<T>())!;
