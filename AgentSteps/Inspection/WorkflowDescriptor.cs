@@ -11,7 +11,6 @@ internal sealed class WorkflowDescriptor
     public WorkflowDescriptor(Type type, IReadOnlyList<StepDescriptor> steps)
     {
         Type = type;
-        Steps = steps;
         _steps = new Dictionary<RuntimeMethodHandle, StepDescriptor>(steps.Count);
         foreach (var step in steps)
         {
@@ -23,8 +22,6 @@ internal sealed class WorkflowDescriptor
 
     /// <summary>Gets the interceptor every proxy of this workflow shares; it holds no per-proxy state.</summary>
     public Pipeline.StepInterceptor Interceptor => _interceptor ??= new Pipeline.StepInterceptor(this);
-
-    public IReadOnlyList<StepDescriptor> Steps { get; }
 
     public StepDescriptor? Find(MethodInfo method)
     {
