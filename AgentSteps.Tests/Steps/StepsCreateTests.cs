@@ -157,6 +157,41 @@ public class StepsCreateTests
         Assert.That(e.Problems, Has.Some.Contains("'MoreMistakes.GenericLlm' is generic"));
     }
 
+    public abstract class IdsFirst
+    {
+        [Step]
+        public virtual string Run() => "x";
+    }
+
+    public abstract class IdsSecond
+    {
+        [Step]
+        public virtual string Run() => "x";
+    }
+
+    public abstract class HalfBroken
+    {
+        [Step]
+        public virtual string Good() => "x";
+
+        [Step]
+        public string Bad() => "x";
+    }
+
+    [Test]
+    public void Create_FailingWorkflowRepeatedly_UsesNoStepIds()
+    {
+        // Runs count loop entries in an array indexed by step id: ids must stay one per kept step.
+        int first = AgentSteps.Inspection.WorkflowInspector.Inspect(typeof(IdsFirst)).Find(typeof(IdsFirst).GetMethod(nameof(IdsFirst.Run))!)!.Id;
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Throws<WorkflowDefinitionException>(() => Steps.Create<HalfBroken>());
+        }
+
+        int second = AgentSteps.Inspection.WorkflowInspector.Inspect(typeof(IdsSecond)).Find(typeof(IdsSecond).GetMethod(nameof(IdsSecond.Run))!)!.Id;
+        Assert.That(second, Is.EqualTo(first + 1));
+    }
+
     private static WorkflowDefinitionException CreateFails<T>()
         where T : class =>
         Assert.Throws<WorkflowDefinitionException>(() => Steps.Create<T>())!;

@@ -9,11 +9,8 @@ namespace AgentSteps.Inspection;
 /// </summary>
 internal sealed class StepDescriptor
 {
-    private static int s_nextId = -1;
-
     public StepDescriptor(MethodInfo method, StepAttribute attribute, StepKind kind, ReturnShape shape, string[] argumentNames, int[] argumentIndices, int cancellationTokenIndex)
     {
-        Id = Interlocked.Increment(ref s_nextId);
         Method = method;
         Attribute = attribute;
         Kind = kind;
@@ -26,8 +23,11 @@ internal sealed class StepDescriptor
         CancellationTokenIndex = cancellationTokenIndex;
     }
 
-    /// <summary>Gets a number unique to this step in the process, so a run can count entries in an array.</summary>
-    public int Id { get; }
+    /// <summary>
+    /// Gets a number unique to this step in the process, so a run can count entries in an array; assigned when the
+    /// workflow's descriptor is kept, so ids stay dense (one per step method in the process).
+    /// </summary>
+    public int Id { get; internal set; } = -1;
 
     public MethodInfo Method { get; }
 

@@ -5,6 +5,8 @@ namespace AgentSteps.Inspection;
 /// <summary>The steps of one workflow class, keyed by method handle for the interceptor's one lookup per call.</summary>
 internal sealed class WorkflowDescriptor
 {
+    private static int s_nextStepId = -1;
+
     private readonly Dictionary<RuntimeMethodHandle, StepDescriptor> _steps;
     private Pipeline.StepInterceptor? _interceptor;
 
@@ -14,6 +16,7 @@ internal sealed class WorkflowDescriptor
         _steps = new Dictionary<RuntimeMethodHandle, StepDescriptor>(steps.Count);
         foreach (var step in steps)
         {
+            step.Id = Interlocked.Increment(ref s_nextStepId);
             _steps[step.Method.MethodHandle] = step;
         }
     }

@@ -15,19 +15,24 @@ internal static class WorkflowInspector
 {
     private const BindingFlags AllMethods = BindingFlags.Instance | BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic;
 
-    private static readonly ConcurrentDictionary<Type, WorkflowDescriptor> s_cache = new();
+    private static readonly ConcurrentDictionary<Type, Lazy<WorkflowDescriptor>> s_cache = new();
 
     /// <summary>Gets the descriptor of <paramref name="type"/>, inspecting it on first use.</summary>
     /// <exception cref="WorkflowDefinitionException">The class cannot work as a workflow.</exception>
     public static WorkflowDescriptor Inspect(Type type)
     {
-        // Failures are not cached: each Create reports them again with the same message.
-        if (s_cache.TryGetValue(type, out var cached))
+        // Built once per type even when threads race, so each step gets one id; failures are not cached, so each
+        // Create reports them again with the same message.
+        var lazy = s_cache.GetOrAdd(type, static t => new Lazy<WorkflowDescriptor>(() => Build(t)));
+        try
         {
-            return cached;
+            return lazy.Value;
         }
-
-        return s_cache.GetOrAdd(type, Build(type));
+        catch (WorkflowDefinitionException)
+        {
+            s_cache.TryRemove(new KeyValuePair<Type, Lazy<WorkflowDescriptor>>(type, lazy));
+            throw;
+        }
     }
 
     private static WorkflowDescriptor Build(Type type)
