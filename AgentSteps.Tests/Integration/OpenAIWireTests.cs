@@ -183,11 +183,49 @@ public class OpenAIWireTests
         var e = Assert.Throws<StepModelException>(() => Steps.Create<Kitchen>().Draft("x"));
 
         Assert.That(_server.Requests, Has.Count.EqualTo(4), "the OpenAI client's default policy: 1 call + 3 retries");
+        Assert.That(runtime.ExecutedSteps.Single().ModelCalls, Is.EqualTo(4), "every request counts, the failed ones too");
+        Assert.That(log.Count(l => l.Contains("the client retried after HTTP " + status, StringComparison.Ordinal)), Is.EqualTo(3));
         Assert.That(e!.StepName, Is.EqualTo("Kitchen.Draft"));
         Assert.That(e.Message, Does.Contain(status.ToString(System.Globalization.CultureInfo.InvariantCulture)).And.Contain(message));
         Assert.That(e.ToString(), Does.Not.Contain(ApiKey), "the API key never reaches exceptions");
         Assert.That(string.Join("\n", log), Does.Not.Contain(ApiKey), "the API key never reaches logs");
         Assert.That(runtime.ToJson(), Does.Not.Contain(ApiKey), "the API key never reaches the trace");
+    }
+
+    [Test]
+    public void NewRuntime_FromTheEnvironment_SharesOneClientAcrossRuns()
+    {
+        RuntimeConfiguration first, second;
+        using (var runtime = new Runtime())
+        {
+            first = runtime.Configuration;
+        }
+
+        using (var runtime = new Runtime())
+        {
+            second = runtime.Configuration;
+        }
+
+        Assert.That(second, Is.SameAs(first));
+        Environment.SetEnvironmentVariable(RuntimeOptions.ModelOverrideVariable, "gpt-4.1-nano");
+        using (var runtime = new Runtime())
+        {
+            Assert.That(runtime.Configuration, Is.Not.SameAs(first), "a changed variable builds a new configuration");
+        }
+    }
+
+    [Test]
+    public void RateLimited_ThenAnswered_CountsEveryRequestAndLogsTheRetry()
+    {
+        _server.ReplyStatus(429, "Rate limit reached", times: 3).ReplyContent(RecipeJson);
+        var log = new List<string>();
+        using var runtime = new Runtime(WithLog(RuntimeOptions.FromEnvironment(), log));
+
+        Steps.Create<Kitchen>().Draft("x");
+
+        Assert.That(_server.Requests, Has.Count.EqualTo(4));
+        Assert.That(runtime.ExecutedSteps.Single().ModelCalls, Is.EqualTo(4));
+        Assert.That(log, Has.Some.Contain("Kitchen.Draft -> gpt-4o-mini: the client retried after HTTP 429 (request 2)"));
     }
 
     [Test]

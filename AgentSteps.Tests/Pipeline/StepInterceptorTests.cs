@@ -157,23 +157,23 @@ public class StepInterceptorTests
     }
 
     [Test]
-    public void Pipeline_Stages_RunInOrderRecordThenExtraThenLoopGuardThenBody()
+    public void Pipeline_Stages_RunInOrderRecordThenLoopGuardThenMiddlewareThenBody()
     {
         var log = new List<string>();
         var options = new RuntimeOptions();
-        options.ExtraStages.Add(new RecordingStage(log, "outer"));
-        options.ExtraStages.Add(new RecordingStage(log, "inner"));
+        options.Use(new RecordingStage(log, "outer"));
+        options.Use(new RecordingStage(log, "inner"));
         using var runtime = new Runtime(options);
         var workflow = Steps.Create<Shapes>();
 
         workflow.Void("body");
         log.Add("returned");
 
-        // The step is recorded before the extra stages run; the loop guard has not counted it yet.
+        // User middleware runs inside recording and after the loop guard has counted the entry.
         Assert.That(log, Is.EqualTo(new[]
         {
-            "outer before Void (recorded: True, loop: 0)",
-            "inner before Void (recorded: True, loop: 0)",
+            "outer before Void (loop: 1)",
+            "inner before Void (loop: 1)",
             "inner after Void",
             "outer after Void",
             "returned",

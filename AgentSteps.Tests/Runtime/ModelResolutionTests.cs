@@ -76,13 +76,21 @@ public class ModelResolutionTests
     }
 
     [Test]
-    public void Options_AreCopied_SoLaterChangesDoNotAffectTheRuntime()
+    public void Options_AreFrozenByTheFirstRuntime_SoLaterChangesThrow()
     {
         var first = Client("first");
         var options = new RuntimeOptions { ChatClient = first };
+        Assert.That(options.IsReadOnly, Is.False);
         using var runtime = new Runtime(options);
-        options.ChatClient = Client("second");
-        options.ModelOverride = "changed";
+
+        Assert.That(options.IsReadOnly, Is.True);
+        Assert.That(() => options.ChatClient = Client("second"), Throws.InvalidOperationException.With.Message.Contain("RuntimeOptions"));
+        Assert.That(() => options.ModelOverride = "changed", Throws.InvalidOperationException);
+        Assert.That(() => options.ModelAliases["a"] = "b", Throws.InvalidOperationException);
+        Assert.That(() => options.ModelClients.Add("m", first), Throws.InvalidOperationException);
+        Assert.That(() => options.Use((c, next) => next(c)), Throws.InvalidOperationException);
+        Assert.That(() => options.Observers.Add(new NullObserver()), Throws.InvalidOperationException);
+        Assert.That(() => options.TimeProvider = TimeProvider.System, Throws.InvalidOperationException);
 
         Assert.That(Steps.Create<Writer>().Write("x"), Is.EqualTo("first"));
         Assert.That(first.Requests.Single().Options!.ModelId, Is.EqualTo("gpt-4o-mini"));
@@ -126,5 +134,9 @@ public class ModelResolutionTests
         Assert.Throws<ArgumentOutOfRangeException>(() => _ = new StepAttribute { Temperature = -0.1 });
         Assert.Throws<ArgumentOutOfRangeException>(() => _ = new StepAttribute { TopP = 1.5 });
         Assert.That(new StepAttribute().OutputRetries, Is.EqualTo(StepAttribute.DefaultOutputRetries).And.EqualTo(2));
+    }
+
+    private sealed class NullObserver : IRunObserver
+    {
     }
 }

@@ -1,15 +1,13 @@
-using AgentSteps.Pipeline;
-
 namespace AgentSteps.Tests.TestDoubles;
 
-/// <summary>A pipeline stage that logs "before" and "after" around the rest of the pipeline, to assert stage order.</summary>
-internal sealed class RecordingStage(List<string> log, string name) : IStepStage
+/// <summary>Middleware that logs "before" and "after" around the rest of the pipeline, to assert stage order.</summary>
+internal sealed class RecordingStage(List<string> log, string name) : IStepMiddleware
 {
-    public async ValueTask<object?> InvokeAsync(StepInvocation invocation)
+    public async ValueTask<object?> InvokeAsync(StepContext context, StepHandler next)
     {
-        log.Add($"{name} before {invocation.Descriptor.Name} (recorded: {invocation.Step is not null}, loop: {invocation.Step?.Loop})");
-        var result = await invocation.NextAsync();
-        log.Add($"{name} after {invocation.Descriptor.Name}");
+        log.Add($"{name} before {context.Info.Name} (loop: {context.Step.Loop})");
+        var result = await next(context);
+        log.Add($"{name} after {context.Info.Name}");
         return result;
     }
 }

@@ -102,6 +102,35 @@ internal sealed partial class RuntimeLog(Action<string>? log, ILogger? logger, b
         }
     }
 
+    public void ObserverFailed(IRunObserver observer, string callback, Exception exception)
+    {
+        if (!IsEnabled)
+        {
+            return;
+        }
+
+        log?.Invoke($"Observer {observer.GetType().Name}.{callback} threw {exception.GetType().Name}; ignored.");
+        if (logger is not null)
+        {
+            LogObserverFailed(logger, exception, observer.GetType().Name, callback);
+        }
+    }
+
+    public void ClientRetried(string step, string model, int request, int? status)
+    {
+        if (!IsEnabled)
+        {
+            return;
+        }
+
+        var reason = status is { } code ? string.Create(CultureInfo.InvariantCulture, $"HTTP {code}") : "a failed request";
+        log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{step} -> {model}: the client retried after {reason} (request {request})"));
+        if (logger is not null)
+        {
+            LogClientRetried(logger, step, model, request, reason);
+        }
+    }
+
     // Each event has two shapes, with and without the text (sensitive data), under one id and name.
 #pragma warning disable SYSLIB1025
     [LoggerMessage(EventId = 1, EventName = "ModelCall", Level = LogLevel.Information, Message = "{Step} calls model {Model} (call {Attempt}): {Prompt}")]
@@ -122,6 +151,12 @@ internal sealed partial class RuntimeLog(Action<string>? log, ILogger? logger, b
 
     [LoggerMessage(EventId = 5, EventName = "StepFailed", Level = LogLevel.Warning, Message = "Run {RunId}: {Step} #{Loop} failed after {DurationMs} ms (model {Model}, {InputTokens} in / {OutputTokens} out tokens) with {ErrorType}")]
     private static partial void LogStepFailed(ILogger logger, Exception exception, Guid runId, string step, int loop, double durationMs, string? model, long inputTokens, long outputTokens, string errorType);
+
+    [LoggerMessage(EventId = 6, EventName = "ObserverFailed", Level = LogLevel.Warning, Message = "Run observer {Observer}.{Callback} threw; the exception is ignored")]
+    private static partial void LogObserverFailed(ILogger logger, Exception exception, string observer, string callback);
+
+    [LoggerMessage(EventId = 7, EventName = "ClientRetried", Level = LogLevel.Warning, Message = "{Step} -> {Model}: the model client retried after {Reason} (request {Request})")]
+    private static partial void LogClientRetried(ILogger logger, string step, string model, int request, string reason);
 
     [LoggerMessage(EventId = 3, EventName = "InvalidReply", Level = LogLevel.Warning, Message = "{Step}: reply {Attempt} was invalid, asking again: {Errors}")]
     private static partial void LogRetry(ILogger logger, string step, int attempt, string errors);

@@ -19,17 +19,9 @@ internal sealed class AgentStepsServices(AgentStepsOptions options)
     public object CreateWorkflow(IServiceProvider services, Type workflowType)
     {
         var accessor = TryGetAccessor(services);
-        var observers = services.GetServices<IRunObserver>().ToArray();
         var binding = new RunBinding(
-            () => new Runtime(CreateRuntimeOptions(services), ambient: false),
-            run =>
-            {
-                accessor?.Add(run);
-                foreach (var observer in observers)
-                {
-                    observer.OnRunCompleted(run);
-                }
-            });
+            () => new Runtime(CreateRuntimeOptions(services).Compile(), ambient: false),
+            run => accessor?.Add(run));
         return Steps.Create(workflowType, binding, ConstructorArguments(services, workflowType));
     }
 
@@ -81,6 +73,11 @@ internal sealed class AgentStepsServices(AgentStepsOptions options)
             EnableSensitiveData = options.EnableSensitiveData,
             ModelClientLookup = services is IKeyedServiceProvider keyed ? model => keyed.GetKeyedService<IChatClient>(model) : null,
         };
+        foreach (var observer in services.GetServices<IRunObserver>())
+        {
+            runtimeOptions.Observers.Add(observer);
+        }
+
         foreach (var alias in options.ModelAliases)
         {
             runtimeOptions.ModelAliases[alias.Key] = alias.Value;

@@ -1,12 +1,35 @@
 namespace AgentSteps;
 
 /// <summary>
-/// Receives every run that a workflow resolved from the container opened for itself, when its top-level step call
-/// finishes (successfully or not). Register implementations in the container to log, store or export runs.
+/// Watches runs: told when each step starts and ends and when the run ends. Add observers to
+/// <see cref="RuntimeOptions.Observers"/>, or register them in the container (<c>AddRunObserver</c>) for the runs of
+/// workflows resolved from it.
 /// </summary>
+/// <remarks>
+/// Each method is called on the flow that ran the step, in order: a step's start before its children's, its end after
+/// theirs. Every method has an empty default, so an observer implements only what it needs. An observer that throws is
+/// logged (to the runtime's logger) and ignored: it never changes a run or a step's result.
+/// </remarks>
 public interface IRunObserver
 {
-    /// <summary>Called once per finished run, on the thread that finished it. An exception thrown here reaches the step's caller.</summary>
+    /// <summary>Called when a step starts, before its body or its model call runs.</summary>
+    /// <param name="step">The step's record: its name, key, parent and arguments; its result is not known yet.</param>
+    void OnStepStarted(ExecutedStep step)
+    {
+    }
+
+    /// <summary>Called when a step ends, successfully or not (see <see cref="ExecutedStep.Exception"/>).</summary>
+    /// <param name="step">The finished step.</param>
+    void OnStepCompleted(ExecutedStep step)
+    {
+    }
+
+    /// <summary>
+    /// Called once per run when it ends: when a <see cref="Runtime"/> is disposed, or when the top-level call of a workflow
+    /// resolved from the container (which opens its own run) returns or throws.
+    /// </summary>
     /// <param name="run">The finished run, with its <see cref="Runtime.ExecutedSteps"/>.</param>
-    void OnRunCompleted(Runtime run);
+    void OnRunCompleted(Runtime run)
+    {
+    }
 }

@@ -31,6 +31,9 @@ internal sealed class StepDescriptor
 
     public MethodInfo Method { get; }
 
+    /// <summary>Gets the public view of this descriptor that middleware sees as <see cref="StepContext.Info"/>.</summary>
+    public StepInfo Info => field ??= new StepInfo(this);
+
     public StepAttribute Attribute { get; }
 
     public StepKind Kind { get; }

@@ -1,44 +1,39 @@
-using System.Diagnostics;
-
 namespace AgentSteps.Pipeline;
 
 /// <summary>
-/// Records the call: its place in the call tree, timing, and result or exception. First in the pipeline, so it sees
-/// what every later stage did, loop-limit failures included.
+/// Records the call: makes the step the parent of the steps it calls, tells the observers it started and ended, and
+/// keeps its result or exception and duration. First in the pipeline, so it sees what every later stage did, loop-limit
+/// failures and user middleware included.
 /// </summary>
-internal sealed class RecordStage : IStepStage
+internal sealed class RecordStage : IStepMiddleware
 {
     public static readonly RecordStage Instance = new();
 
-    public async ValueTask<object?> InvokeAsync(StepInvocation invocation)
+    public async ValueTask<object?> InvokeAsync(StepContext context, StepHandler next)
     {
-        var runtime = invocation.Runtime;
-        var parent = Runtime.CurrentStep;
-        if (parent is not null && !ReferenceEquals(parent.Owner, runtime))
-        {
-            parent = null; // A step of an outer runtime is not a parent in this one.
-        }
-
-        var step = new ExecutedStep(invocation.Descriptor, invocation.Arguments, parent, runtime);
-        invocation.Step = step;
+        var runtime = context.Runtime;
+        var step = context.Step;
+        var configuration = runtime.Configuration;
 
         // This method is async, so the change stays within this call and what it calls (await restores the caller's context).
         Runtime.CurrentStep = step;
-        long started = Stopwatch.GetTimestamp();
+        configuration.Notify.StepStarted(step);
+        long started = configuration.TimeProvider.GetTimestamp();
         try
         {
-            var result = await invocation.NextAsync().ConfigureAwait(false);
-            step.Complete(result, Stopwatch.GetElapsedTime(started));
+            var result = await next(context).ConfigureAwait(false);
+            step.Complete(result, configuration.TimeProvider.GetElapsedTime(started));
             return result;
         }
         catch (Exception e)
         {
-            step.Fail(e, Stopwatch.GetElapsedTime(started));
+            step.Fail(e, configuration.TimeProvider.GetElapsedTime(started));
             throw;
         }
         finally
         {
             runtime.Record(step);
+            configuration.Notify.StepCompleted(step);
         }
     }
 }

@@ -5,7 +5,7 @@ namespace AgentSteps.Pipeline;
 
 /// <summary>
 /// The one interceptor of a workflow proxy: finds the step's precomputed descriptor and runs the call through the
-/// ambient runtime's pipeline, adapting sync and async return shapes.
+/// ambient runtime's composed pipeline, adapting sync and async return shapes.
 /// </summary>
 internal sealed class StepInterceptor(WorkflowDescriptor workflow, Hosting.RunBinding? binding = null) : IInterceptor
 {
@@ -32,8 +32,15 @@ internal sealed class StepInterceptor(WorkflowDescriptor workflow, Hosting.RunBi
                 "'using var runtime = new Runtime();' (models from the environment), 'new Runtime(chatClient)' or 'new Runtime(options)'.");
         }
 
-        var call = new StepInvocation(runtime, descriptor, invocation);
-        invocation.ReturnValue = descriptor.Shape.ToReturnValue(call.NextAsync());
+        invocation.ReturnValue = descriptor.Shape.ToReturnValue(Run(runtime, descriptor, invocation));
+    }
+
+    private static ValueTask<object?> Run(Runtime runtime, StepDescriptor descriptor, IInvocation invocation)
+    {
+        var step = runtime.StartStep(descriptor, invocation.Arguments);
+        var context = new StepContext(runtime, descriptor, invocation, step);
+        var pipeline = descriptor.Kind == StepKind.Code ? runtime.Configuration.CodePipeline : runtime.Configuration.ModelPipeline;
+        return pipeline(context);
     }
 
     private static void InterceptInOwnRun(IInvocation invocation, StepDescriptor descriptor, Hosting.RunBinding binding)
@@ -44,8 +51,7 @@ internal sealed class StepInterceptor(WorkflowDescriptor workflow, Hosting.RunBi
         Runtime.CurrentOrNull = run;
         try
         {
-            var call = new StepInvocation(run, descriptor, invocation);
-            invocation.ReturnValue = descriptor.Shape.ToReturnValue(CompleteAsync(call.NextAsync(), run, binding));
+            invocation.ReturnValue = descriptor.Shape.ToReturnValue(CompleteAsync(Run(run, descriptor, invocation), run, binding));
         }
         finally
         {
@@ -61,6 +67,7 @@ internal sealed class StepInterceptor(WorkflowDescriptor workflow, Hosting.RunBi
         }
         finally
         {
+            run.Complete();
             binding.Complete(run);
         }
     }

@@ -6,38 +6,41 @@ namespace AgentSteps.Pipeline;
 /// Reports each step to OpenTelemetry (a span, parented by the calling step's span; counts, durations, tokens) and to
 /// the runtime's logger. When nothing listens it only passes the call on.
 /// </summary>
-internal sealed class TelemetryStage : IStepStage
+internal sealed class TelemetryStage : IStepMiddleware
 {
     public static readonly TelemetryStage Instance = new();
 
-    public ValueTask<object?> InvokeAsync(StepInvocation invocation)
+    public ValueTask<object?> InvokeAsync(StepContext context, StepHandler next)
     {
         if (!AgentStepsTelemetry.ActivitySource.HasListeners() && !AgentStepsTelemetry.Steps.Enabled &&
-            !AgentStepsTelemetry.Durations.Enabled && !AgentStepsTelemetry.Tokens.Enabled && !invocation.Runtime.Log.IsStepLogEnabled)
+            !AgentStepsTelemetry.Durations.Enabled && !AgentStepsTelemetry.Tokens.Enabled && !context.Runtime.Log.IsStepLogEnabled)
         {
-            return invocation.NextAsync();
+            return next(context);
         }
 
-        return ObserveAsync(invocation);
+        return ObserveAsync(context, next);
     }
 
-    private static async ValueTask<object?> ObserveAsync(StepInvocation invocation)
+    private static async ValueTask<object?> ObserveAsync(StepContext context, StepHandler next)
     {
-        var descriptor = invocation.Descriptor;
+        var descriptor = context.Descriptor;
+        var invocation = context;
         using var activity = AgentStepsTelemetry.ActivitySource.StartActivity(descriptor.QualifiedName, ActivityKind.Internal);
         if (activity is not null)
         {
             activity.SetTag("agentsteps.run.id", invocation.Runtime.RunId.ToString());
-            activity.SetTag("agentsteps.workflow", descriptor.Method.DeclaringType!.Name);
+            activity.SetTag("agentsteps.workflow", context.Step.Workflow);
             activity.SetTag("agentsteps.step.name", descriptor.Name);
+            activity.SetTag("agentsteps.step.key", context.Step.Key);
             activity.SetTag("agentsteps.step.kind", descriptor.Kind == StepKind.Llm ? "llm" : "code");
         }
 
-        long started = Stopwatch.GetTimestamp();
+        var clock = context.Runtime.Configuration.TimeProvider;
+        long started = clock.GetTimestamp();
         Exception? failure = null;
         try
         {
-            return await invocation.NextAsync().ConfigureAwait(false);
+            return await next(context).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -46,11 +49,11 @@ internal sealed class TelemetryStage : IStepStage
         }
         finally
         {
-            Report(invocation, activity, Stopwatch.GetElapsedTime(started), failure);
+            Report(context, activity, clock.GetElapsedTime(started), failure);
         }
     }
 
-    private static void Report(StepInvocation invocation, Activity? activity, TimeSpan duration, Exception? failure)
+    private static void Report(StepContext invocation, Activity? activity, TimeSpan duration, Exception? failure)
     {
         var step = invocation.Step;
         var outcome = failure is null ? "success" : "error";

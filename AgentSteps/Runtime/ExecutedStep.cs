@@ -14,15 +14,36 @@ public sealed class ExecutedStep
     private readonly object?[] _arguments;
     private IReadOnlyDictionary<string, object?>? _argumentView;
     private List<ExecutedStep>? _children;
+    private ChildOrdinals _childOrdinals;
+    private string? _key;
+    private List<ChatMessage>? _conversation;
+    private int _modelCalls;
 
-    internal ExecutedStep(StepDescriptor descriptor, object?[] arguments, ExecutedStep? parent, Runtime owner)
+    internal ExecutedStep(StepDescriptor descriptor, object?[] arguments, ExecutedStep? parent, Runtime owner, int ordinal, DateTimeOffset startedAt)
     {
         _descriptor = descriptor;
         _arguments = arguments;
         Owner = owner;
         Parent = parent;
-        StartedAt = DateTimeOffset.UtcNow;
+        Ordinal = ordinal;
+        StartedAt = startedAt;
     }
+
+    /// <summary>
+    /// Gets the step's identity within its run: the parent's key, then the step's name and the ordinal of this call among
+    /// the parent's calls of that step, counted in call order from 1, such as <c>CreateRecipe:1/DraftRecipe:2</c>.
+    /// </summary>
+    /// <remarks>
+    /// The same code with the same inputs gives the same keys on every run, whatever order the steps finish in: steps
+    /// started together (<c>Task.WhenAll</c>) are numbered in the order they were called. Steps started concurrently from
+    /// different threads (<c>Parallel.ForEachAsync</c>) are numbered in the order they reached the runtime.
+    /// </remarks>
+    public string Key => _key ??= Parent is null
+        ? string.Concat(Name, ":", Ordinal.ToString(CultureInfo.InvariantCulture))
+        : string.Concat(Parent.Key, "/", Name, ":", Ordinal.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>Gets which call of this step by its parent (or among the run's top-level calls) this was, counting from 1.</summary>
+    public int Ordinal { get; }
 
     /// <summary>Gets the step's method name, such as <c>DraftRecipe</c>.</summary>
     public string Name => _descriptor.Name;
@@ -76,8 +97,39 @@ public sealed class ExecutedStep
     /// <summary>Gets the model that answered an LLM step, after overrides and aliases; <see langword="null"/> for a code step.</summary>
     public string? Model { get; internal set; }
 
-    /// <summary>Gets how many model calls an LLM step made (1, plus one per output retry).</summary>
-    public int ModelCalls { get; internal set; }
+    /// <summary>
+    /// Gets the model that the provider said answered, when it reported one (a dated version such as
+    /// <c>gpt-4o-mini-2024-07-18</c>, or <c>sample</c> for <see cref="SampleChatClient"/>); <see langword="null"/> for a code step.
+    /// </summary>
+    public string? ResponseModel { get; internal set; }
+
+    /// <summary>
+    /// Gets how many model requests an LLM step made: one per call, one more per output retry, and one more per retry the
+    /// client made on its own (HTTP 429 or 5xx) when it reports them, as the clients AgentSteps creates do. Calls that
+    /// threw count too.
+    /// </summary>
+    public int ModelCalls => Volatile.Read(ref _modelCalls);
+
+    /// <summary>
+    /// Gets an LLM step's conversation with the model, as sent and received: the system prompt, the user prompt, each
+    /// reply and each correction sent after an invalid reply. Empty for a code step.
+    /// </summary>
+    public IReadOnlyList<ChatMessage> Messages
+    {
+        get
+        {
+            var conversation = _conversation;
+            if (conversation is null)
+            {
+                return [];
+            }
+
+            lock (conversation)
+            {
+                return conversation.ToArray();
+            }
+        }
+    }
 
     /// <summary>Gets the tokens an LLM step used over all its model calls, when the provider reported them.</summary>
     public UsageDetails? Usage { get; private set; }
@@ -98,6 +150,17 @@ public sealed class ExecutedStep
 
         return text + ")" + (Exception is null ? string.Empty : $" failed: {Exception.GetType().Name}");
     }
+
+    /// <summary>Sets the list the model step sends and grows; kept as <see cref="Messages"/>.</summary>
+    internal List<ChatMessage>? Conversation
+    {
+        set => _conversation = value;
+    }
+
+    internal void CountModelCall() => Interlocked.Increment(ref _modelCalls);
+
+    /// <summary>Called under the runtime's lock.</summary>
+    internal int NextChildOrdinal(string name) => _childOrdinals.Next(name);
 
     internal void AddUsage(UsageDetails? usage)
     {

@@ -1,7 +1,6 @@
 using AgentSteps.Diagnostics;
 using AgentSteps.Inspection;
 using AgentSteps.Internal;
-using AgentSteps.Pipeline;
 using Microsoft.Extensions.AI;
 
 namespace AgentSteps;
@@ -9,8 +8,12 @@ namespace AgentSteps;
 /// <summary>
 /// The context a workflow runs in: it resolves models, enforces loop limits and records every step. Opening one makes it
 /// the ambient runtime of the current async flow (it flows through <see langword="await"/> and nests); disposing it
-/// restores the one that was ambient before.
+/// restores the one that was ambient before. Runtimes nest last-in-first-out.
 /// </summary>
+/// <remarks>
+/// A runtime is a cheap run record on top of a configuration compiled once per <see cref="RuntimeOptions"/> instance (and
+/// once per process for <c>new Runtime()</c>), so opening one per request or job costs no client or pipeline rebuild.
+/// </remarks>
 /// <example>
 /// <code>
 /// using var runtime = new Runtime();
@@ -23,29 +26,26 @@ public sealed class Runtime : IDisposable
     private static readonly AsyncLocal<Runtime?> s_current = new();
     private static readonly AsyncLocal<ExecutedStep?> s_currentStep = new();
 
-    private static readonly IStepStage[] s_codePipeline = [RecordStage.Instance, TelemetryStage.Instance, LoopGuardStage.Instance, CodeBodyStage.Instance];
-    private static readonly IStepStage[] s_modelPipeline = [RecordStage.Instance, TelemetryStage.Instance, LoopGuardStage.Instance, ModelCallStage.Instance];
-
-    // The options' settings, copied so that later changes to the options do not affect this runtime.
-    private readonly IChatClient? _chatClient;
-    private readonly Dictionary<string, IChatClient>? _modelClients;
-    private readonly Dictionary<string, string>? _modelAliases;
-    private readonly Func<string, IChatClient?>? _modelClientLookup;
-    private readonly string? _modelOverride;
-    private readonly string? _defaultModel;
     private readonly Runtime? _previous;
-    private readonly object _gate = new();
+    private readonly Lock _gate = new();
     private readonly List<ExecutedStep> _executed = [];
+    private ChildOrdinals _rootOrdinals;
     private int[]? _entries;
-    private bool _disposed;
+    private volatile bool _disposed;
+    private int _completed;
 
     /// <summary>
     /// Initializes a new instance of the <see cref="Runtime"/> class with models from the environment
-    /// (<c>OPENAI_API_KEY</c>, <c>OPENAI_BASE_URL</c>, <c>AGENTSTEPS_MODEL</c>), and makes it the ambient runtime.
+    /// (<c>OPENAI_API_KEY</c>, <c>OPENAI_BASE_URL</c>, <c>AGENTSTEPS_MODEL</c>), and makes it the ambient runtime. The
+    /// client made from the environment is built once per process and shared by every such runtime.
     /// </summary>
+    /// <remarks>
+    /// With neither variable set, the runtime opens, but the first LLM step throws <see cref="InvalidOperationException"/>
+    /// saying how to configure a model; pass a <see cref="SampleChatClient"/> to run offline.
+    /// </remarks>
     /// <exception cref="InvalidOperationException"><c>OPENAI_BASE_URL</c> is set but is not a URL.</exception>
     public Runtime()
-        : this(RuntimeOptions.FromEnvironment())
+        : this(RuntimeConfiguration.FromEnvironment(), ambient: true)
     {
     }
 
@@ -56,39 +56,25 @@ public sealed class Runtime : IDisposable
     /// <param name="chatClient">The client that answers every LLM step.</param>
     /// <exception cref="ArgumentNullException"><paramref name="chatClient"/> is <see langword="null"/>.</exception>
     public Runtime(IChatClient chatClient)
-        : this(new RuntimeOptions { ChatClient = Throw.IfNull(chatClient) })
+        : this(RuntimeConfiguration.For(Throw.IfNull(chatClient)), ambient: true)
     {
     }
 
     /// <summary>Initializes a new instance of the <see cref="Runtime"/> class and makes it the ambient runtime.</summary>
-    /// <param name="options">The options; they are copied, so later changes do not affect this runtime.</param>
+    /// <param name="options">
+    /// The options. The first runtime built from them compiles and freezes them (see <see cref="RuntimeOptions.IsReadOnly"/>).
+    /// </param>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
     public Runtime(RuntimeOptions options)
-        : this(options, ambient: true)
+        : this(Throw.IfNull(options).Compile(), ambient: true)
     {
     }
 
-    /// <summary>Initializes a run that a bound workflow opens for one top-level call; it is made ambient around that call only.</summary>
-    internal Runtime(RuntimeOptions options, bool ambient)
+    /// <summary>Initializes a run; a bound workflow opens one that is not ambient, and makes it ambient around its call only.</summary>
+    internal Runtime(RuntimeConfiguration configuration, bool ambient)
     {
-        Throw.IfNull(options);
-        _chatClient = options.ChatClient;
-        _modelClients = options.ModelClients.Count == 0 ? null : new Dictionary<string, IChatClient>(options.ModelClients, StringComparer.Ordinal);
-        _modelAliases = options.ModelAliases.Count == 0 ? null : new Dictionary<string, string>(options.ModelAliases, StringComparer.Ordinal);
-        _modelClientLookup = options.ModelClientLookup;
-        _modelOverride = options.ModelOverride;
-        _defaultModel = options.DefaultModel;
-        if (_modelClients is not null)
-        {
-            foreach (var (model, client) in _modelClients)
-            {
-                Throw.IfNull(client, $"ModelClients[{model}]");
-            }
-        }
-
-        Log = options.Log is null && options.Logger is null ? RuntimeLog.None : new RuntimeLog(options.Log, options.Logger, options.EnableSensitiveData);
-        CodePipeline = options.ExtraStages.Count == 0 ? s_codePipeline : WithExtraStages(s_codePipeline, options.ExtraStages);
-        ModelPipeline = options.ExtraStages.Count == 0 ? s_modelPipeline : WithExtraStages(s_modelPipeline, options.ExtraStages);
+        Configuration = configuration;
+        StartedAt = configuration.TimeProvider.GetUtcNow();
         if (ambient)
         {
             _previous = s_current.Value;
@@ -101,6 +87,9 @@ public sealed class Runtime : IDisposable
 
     /// <summary>Gets the identifier of this run, for correlating logs and traces.</summary>
     public Guid RunId { get; } = Guid.NewGuid();
+
+    /// <summary>Gets when the run was opened, by the clock of <see cref="RuntimeOptions.TimeProvider"/>.</summary>
+    public DateTimeOffset StartedAt { get; }
 
     /// <summary>Gets every finished step so far, in the order they finished (a snapshot).</summary>
     public IReadOnlyList<ExecutedStep> ExecutedSteps
@@ -121,7 +110,16 @@ public sealed class Runtime : IDisposable
         {
             lock (_gate)
             {
-                return _executed.Where(s => s.Parent is null).ToArray();
+                var roots = new List<ExecutedStep>();
+                foreach (var step in _executed)
+                {
+                    if (step.Parent is null)
+                    {
+                        roots.Add(step);
+                    }
+                }
+
+                return roots;
             }
         }
     }
@@ -138,24 +136,31 @@ public sealed class Runtime : IDisposable
         set => s_currentStep.Value = value;
     }
 
-    internal IStepStage[] CodePipeline { get; }
+    internal RuntimeConfiguration Configuration { get; }
 
-    internal IStepStage[] ModelPipeline { get; }
+    internal RuntimeLog Log => Configuration.Log;
 
-    internal RuntimeLog Log { get; }
+    internal Lock Gate => _gate;
 
-    internal object Gate => _gate;
+    internal bool IsDisposed => _disposed;
 
     /// <summary>Writes the call tree as indented text: name, loop entry, duration, model, tokens and outcome per step.</summary>
     /// <returns>The tree, one step per line.</returns>
     public string FormatTree() => TraceFormatter.FormatTree(RootSteps);
 
-    /// <summary>Serialises the call tree to JSON: per step its name, arguments, result or error, timing, model, tokens and children.</summary>
+    /// <summary>Serialises the call tree to JSON: per step its name, key, arguments, result or error, timing, model, tokens and children.</summary>
     /// <param name="indented">Whether to indent the JSON.</param>
     /// <returns>The JSON text.</returns>
     public string ToJson(bool indented = true) => TraceFormatter.ToJson(RootSteps, RunId, indented);
 
-    /// <summary>Ends this runtime: the runtime that was ambient when it was opened becomes ambient again.</summary>
+    /// <summary>
+    /// Ends this runtime: the runtime that was ambient when it was opened becomes ambient again, and the observers are told
+    /// that the run completed. Steps called after this fail with <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">
+    /// A runtime opened inside this one, in the same flow, is still open: runtimes end last-in-first-out. This runtime is
+    /// ended all the same and never becomes ambient again; dispose the inner one too.
+    /// </exception>
     public void Dispose()
     {
         if (_disposed)
@@ -164,10 +169,59 @@ public sealed class Runtime : IDisposable
         }
 
         _disposed = true;
-        if (ReferenceEquals(s_current.Value, this))
+        var current = s_current.Value;
+        bool outOfOrder = false;
+        if (ReferenceEquals(current, this))
         {
-            s_current.Value = _previous;
+            s_current.Value = NearestOpen(_previous);
         }
+        else
+        {
+            for (var open = current?._previous; open is not null; open = open._previous)
+            {
+                if (ReferenceEquals(open, this))
+                {
+                    outOfOrder = true;
+                    break;
+                }
+            }
+        }
+
+        Complete();
+        if (outOfOrder)
+        {
+            throw new InvalidOperationException(
+                "This runtime was disposed while a runtime opened inside it is still open. Runtimes nest last-in-first-out: dispose the inner runtime first " +
+                "(with 'using' blocks this happens by itself).");
+        }
+    }
+
+    /// <summary>Ends the run for the observers, once.</summary>
+    internal void Complete()
+    {
+        if (Interlocked.Exchange(ref _completed, 1) == 0)
+        {
+            Configuration.Notify.RunCompleted(this);
+        }
+    }
+
+    /// <summary>Creates the record of a step call that is starting now, as a child of the calling step when it belongs to this run.</summary>
+    internal ExecutedStep StartStep(StepDescriptor descriptor, object?[] arguments)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var parent = s_currentStep.Value;
+        if (parent is not null && !ReferenceEquals(parent.Owner, this))
+        {
+            parent = null; // A step of an outer runtime is not a parent in this one.
+        }
+
+        int ordinal;
+        lock (_gate)
+        {
+            ordinal = parent is null ? _rootOrdinals.Next(descriptor.Name) : parent.NextChildOrdinal(descriptor.Name);
+        }
+
+        return new ExecutedStep(descriptor, arguments, parent, this, ordinal, Configuration.TimeProvider.GetUtcNow());
     }
 
     /// <summary>Counts one more entry of <paramref name="step"/> and returns the count.</summary>
@@ -193,36 +247,13 @@ public sealed class Runtime : IDisposable
         }
     }
 
-    /// <summary>Finds the client and model id for an LLM step: override, then the step's model or the default, then aliases.</summary>
-    internal (IChatClient Client, string Model) ResolveModel(StepDescriptor step)
+    private static Runtime? NearestOpen(Runtime? runtime)
     {
-        var model = _modelOverride ?? step.Attribute.Model ?? _defaultModel
-            ?? throw new InvalidOperationException(
-                $"LLM step '{step.QualifiedName}' names no model. Set Model on its [Step] attribute, RuntimeOptions.DefaultModel, or the {RuntimeOptions.ModelOverrideVariable} environment variable.");
-        if (_modelAliases is not null && _modelAliases.TryGetValue(model, out var alias))
+        while (runtime is not null && runtime._disposed)
         {
-            model = alias;
+            runtime = runtime._previous;
         }
 
-        IChatClient? client = null;
-        if ((_modelClients is not null && _modelClients.TryGetValue(model, out client)) || (client = _modelClientLookup?.Invoke(model)) is not null ||
-            (client = _chatClient) is not null)
-        {
-            return (client, model);
-        }
-
-        throw new InvalidOperationException(
-            $"LLM step '{step.QualifiedName}' needs model '{model}', but no model client is configured. Set {RuntimeOptions.ApiKeyVariable} " +
-            $"(and optionally {RuntimeOptions.BaseUrlVariable}), or {RuntimeOptions.BaseUrlVariable} alone for a keyless local server such as Ollama; " +
-            "or pass an IChatClient to new Runtime(chatClient); or set RuntimeOptions.ChatClient or RuntimeOptions.ModelClients; " +
-            "or use new SampleChatClient() to run offline.");
-    }
-
-    private static IStepStage[] WithExtraStages(IStepStage[] pipeline, List<IStepStage> extra)
-    {
-        // Extra stages (tests of the pipeline) run after recording and telemetry, before the loop guard.
-        var stages = new List<IStepStage>(pipeline);
-        stages.InsertRange(2, extra);
-        return stages.ToArray();
+        return runtime;
     }
 }

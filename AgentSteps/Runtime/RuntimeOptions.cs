@@ -1,4 +1,6 @@
 using System.ClientModel;
+using AgentSteps.Internal;
+using AgentSteps.Pipeline;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using OpenAI;
@@ -6,8 +8,14 @@ using OpenAI;
 namespace AgentSteps;
 
 /// <summary>
-/// Configures a <see cref="Runtime"/>: which client answers which model, model overrides and aliases, and logging.
+/// Configures a <see cref="Runtime"/>: which client answers which model, model overrides and aliases, logging, the
+/// middleware every step call runs through and the observers of every run.
 /// </summary>
+/// <remarks>
+/// The first runtime built from an instance compiles it once into a shared configuration and freezes it: later changes
+/// throw <see cref="InvalidOperationException"/>, as <c>JsonSerializerOptions</c> does. Build one instance at start-up
+/// and open a <see cref="Runtime"/> from it per request or job; that costs no client or pipeline rebuild.
+/// </remarks>
 public sealed class RuntimeOptions
 {
     /// <summary>The environment variable holding the API key of the OpenAI-compatible endpoint.</summary>
@@ -19,47 +27,173 @@ public sealed class RuntimeOptions
     /// <summary>The environment variable whose model replaces every step's model.</summary>
     public const string ModelOverrideVariable = "AGENTSTEPS_MODEL";
 
+    private readonly Freezable _state = new(nameof(RuntimeOptions));
+    private IChatClient? _chatClient;
+    private string? _modelOverride;
+    private string? _defaultModel;
+    private Action<string>? _log;
+    private ILogger? _logger;
+    private bool _enableSensitiveData;
+    private TimeProvider _timeProvider = TimeProvider.System;
+    private Func<string, IChatClient?>? _modelClientLookup;
+    private RuntimeConfiguration? _configuration;
+
+    /// <summary>Initializes a new instance of the <see cref="RuntimeOptions"/> class.</summary>
+    public RuntimeOptions()
+    {
+        ModelClients = new FreezableDictionary<string, IChatClient>(_state, StringComparer.Ordinal);
+        ModelAliases = new FreezableDictionary<string, string>(_state, StringComparer.Ordinal);
+        Middleware = new FreezableList<IStepMiddleware>(_state);
+        Observers = new FreezableList<IRunObserver>(_state);
+    }
+
     /// <summary>Gets or sets the client that answers every model without its own entry in <see cref="ModelClients"/>.</summary>
     /// <value>The default value is <see langword="null"/>: only the models in <see cref="ModelClients"/> can be called.</value>
-    public IChatClient? ChatClient { get; set; }
+    /// <exception cref="InvalidOperationException">The options are in use by a runtime (see <see cref="IsReadOnly"/>).</exception>
+    public IChatClient? ChatClient
+    {
+        get => _chatClient;
+        set => Set(ref _chatClient, value);
+    }
 
     /// <summary>Gets the clients for particular models, keyed by model name (after <see cref="ModelAliases"/> apply).</summary>
-    public IDictionary<string, IChatClient> ModelClients { get; } = new Dictionary<string, IChatClient>(StringComparer.Ordinal);
+    public IDictionary<string, IChatClient> ModelClients { get; }
 
     /// <summary>
     /// Gets the model renames: a step written for the key's model calls the value's model instead, so that a workflow
     /// written for <c>gpt-4o-mini</c> runs on, say, a local <c>llama3.2</c> without code changes.
     /// </summary>
-    public IDictionary<string, string> ModelAliases { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+    public IDictionary<string, string> ModelAliases { get; }
 
     /// <summary>Gets or sets a model that replaces every LLM step's own model, as <c>AGENTSTEPS_MODEL</c> does.</summary>
     /// <value>The default value is <see langword="null"/>: each step's <see cref="StepAttribute.Model"/> applies.</value>
-    public string? ModelOverride { get; set; }
+    /// <exception cref="InvalidOperationException">The options are in use by a runtime.</exception>
+    public string? ModelOverride
+    {
+        get => _modelOverride;
+        set => Set(ref _modelOverride, value);
+    }
 
     /// <summary>Gets or sets the model of LLM steps whose <see cref="StepAttribute.Model"/> is not set.</summary>
     /// <value>The default value is <see langword="null"/>.</value>
-    public string? DefaultModel { get; set; }
+    /// <exception cref="InvalidOperationException">The options are in use by a runtime.</exception>
+    public string? DefaultModel
+    {
+        get => _defaultModel;
+        set => Set(ref _defaultModel, value);
+    }
 
     /// <summary>Gets or sets a function that receives one line per model call, reply and retry (the Python library's <c>logging_fn</c>).</summary>
     /// <value>The default value is <see langword="null"/>: no lines are written.</value>
-    public Action<string>? Log { get; set; }
+    /// <exception cref="InvalidOperationException">The options are in use by a runtime.</exception>
+    public Action<string>? Log
+    {
+        get => _log;
+        set => Set(ref _log, value);
+    }
 
-    /// <summary>Gets or sets a logger that receives model calls, replies and retries as structured events.</summary>
+    /// <summary>Gets or sets a logger that receives model calls, replies, retries and steps as structured events.</summary>
     /// <value>The default value is <see langword="null"/>.</value>
-    public ILogger? Logger { get; set; }
+    /// <exception cref="InvalidOperationException">The options are in use by a runtime.</exception>
+    public ILogger? Logger
+    {
+        get => _logger;
+        set => Set(ref _logger, value);
+    }
 
     /// <summary>
     /// Gets or sets a value indicating whether <see cref="Logger"/> receives prompt and reply text. Without it, the logger
     /// gets their lengths only; <see cref="Log"/>, a developer's debugging hook, always gets the text.
     /// </summary>
     /// <value>The default value is <see langword="false"/>.</value>
-    public bool EnableSensitiveData { get; set; }
+    /// <exception cref="InvalidOperationException">The options are in use by a runtime.</exception>
+    public bool EnableSensitiveData
+    {
+        get => _enableSensitiveData;
+        set => Set(ref _enableSensitiveData, value);
+    }
+
+    /// <summary>Gets or sets the clock of every timestamp and duration in the trace, as dotnet/extensions and Polly take one.</summary>
+    /// <value>The default value is <see cref="TimeProvider.System"/>.</value>
+    /// <exception cref="ArgumentNullException">The value is <see langword="null"/>.</exception>
+    /// <exception cref="InvalidOperationException">The options are in use by a runtime.</exception>
+    public TimeProvider TimeProvider
+    {
+        get => _timeProvider;
+        set => Set(ref _timeProvider, Throw.IfNull(value));
+    }
+
+    /// <summary>
+    /// Gets the user middleware every step call runs through, in order, after the built-in record, telemetry and loop-guard
+    /// stages and before the step's body or model call. <see cref="Use(IStepMiddleware)"/> adds to it.
+    /// </summary>
+    public IList<IStepMiddleware> Middleware { get; }
+
+    /// <summary>Gets the observers told of every step's start and end and of the run's end, in the order added.</summary>
+    public IList<IRunObserver> Observers { get; }
+
+    /// <summary>
+    /// Gets a value indicating whether the options are in use by a runtime and can no longer change. The first
+    /// <see cref="Runtime"/> built from them compiles them once (clients, pipeline) and freezes them, so that every later
+    /// runtime from the same options costs no rebuild.
+    /// </summary>
+    public bool IsReadOnly => _state.IsFrozen;
 
     /// <summary>Gets or sets a lookup of per-model clients consulted after <see cref="ModelClients"/> (keyed services in DI).</summary>
-    internal Func<string, IChatClient?>? ModelClientLookup { get; set; }
+    internal Func<string, IChatClient?>? ModelClientLookup
+    {
+        get => _modelClientLookup;
+        set => Set(ref _modelClientLookup, value);
+    }
 
-    /// <summary>Gets the stages run between recording and the loop guard; for tests of the pipeline.</summary>
-    internal List<Pipeline.IStepStage> ExtraStages { get; } = [];
+    /// <summary>Adds middleware to the pipeline of every step call (see <see cref="IStepMiddleware"/>).</summary>
+    /// <param name="middleware">The middleware.</param>
+    /// <returns>These options, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="middleware"/> is <see langword="null"/>.</exception>
+    /// <exception cref="InvalidOperationException">The options are in use by a runtime.</exception>
+    public RuntimeOptions Use(IStepMiddleware middleware)
+    {
+        Middleware.Add(Throw.IfNull(middleware));
+        return this;
+    }
+
+    /// <summary>
+    /// Adds middleware written as a function of the call and the rest of the pipeline:
+    /// <c>options.Use(async (context, next) =&gt; { ...; return await next(context); })</c>.
+    /// </summary>
+    /// <param name="middleware">The function; it may call <c>next</c> zero, one or several times.</param>
+    /// <returns>These options, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="middleware"/> is <see langword="null"/>.</exception>
+    /// <exception cref="InvalidOperationException">The options are in use by a runtime.</exception>
+    public RuntimeOptions Use(Func<StepContext, StepHandler, ValueTask<object?>> middleware) =>
+        Use(new DelegateMiddleware(Throw.IfNull(middleware)));
+
+    /// <summary>Compiles the options once, on first use, and freezes them.</summary>
+    internal RuntimeConfiguration Compile()
+    {
+        var configuration = Volatile.Read(ref _configuration);
+        if (configuration is not null)
+        {
+            return configuration;
+        }
+
+        lock (_state)
+        {
+            if (_configuration is null)
+            {
+                _state.Freeze();
+                Volatile.Write(ref _configuration, new RuntimeConfiguration(this));
+            }
+
+            return _configuration!;
+        }
+    }
+
+    private void Set<T>(ref T field, T value)
+    {
+        _state.ThrowIfFrozen();
+        field = value;
+    }
 
     /// <summary>
     /// Creates options from the environment: an OpenAI-compatible client when <c>OPENAI_API_KEY</c> or
@@ -95,6 +229,7 @@ public sealed class RuntimeOptions
     public static IChatClient CreateOpenAIClient(string? apiKey, string? baseUrl)
     {
         var clientOptions = new OpenAIClientOptions();
+        clientOptions.AddPolicy(RetryReportingPolicy.Instance, System.ClientModel.Primitives.PipelinePosition.PerTry);
         if (baseUrl is not null)
         {
             if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var endpoint) || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps))

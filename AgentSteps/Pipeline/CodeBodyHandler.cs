@@ -1,0 +1,7 @@
+namespace AgentSteps.Pipeline;
+
+/// <summary>The end of a code step's pipeline: runs the step's own body and awaits it when it is async.</summary>
+internal static class CodeBodyHandler
+{
+    public static readonly StepHandler Instance = static context => context.Descriptor.Shape.FromBody(context.InvokeBody());
+}

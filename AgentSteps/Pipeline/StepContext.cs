@@ -1,0 +1,61 @@
+using AgentSteps.Inspection;
+using Castle.DynamicProxy;
+
+namespace AgentSteps;
+
+/// <summary>
+/// One call of a step as it passes through the pipeline: the record being made of it, the runtime it runs in, what is
+/// known about the step, its arguments, its cancellation token, and a bag for middleware state.
+/// </summary>
+public sealed class StepContext
+{
+    private readonly IInvocation _invocation;
+    private readonly IInvocationProceedInfo? _proceed;
+    private Dictionary<string, object?>? _items;
+
+    internal StepContext(Runtime runtime, StepDescriptor descriptor, IInvocation invocation, ExecutedStep step)
+    {
+        Runtime = runtime;
+        Descriptor = descriptor;
+        Step = step;
+        _invocation = invocation;
+        if (descriptor.Kind == StepKind.Code)
+        {
+            // Captured now: a stage may await before the body runs, and Castle's Proceed only works during Intercept.
+            _proceed = invocation.CaptureProceedInfo();
+        }
+    }
+
+    /// <summary>Gets the record of this call, which the runtime keeps in <see cref="Runtime.ExecutedSteps"/> when it ends.</summary>
+    public ExecutedStep Step { get; }
+
+    /// <summary>Gets the runtime the step runs in.</summary>
+    public Runtime Runtime { get; }
+
+    /// <summary>Gets what is known about the step: its name, workflow, method, kind, attribute, result type and output schema.</summary>
+    public StepInfo Info => Descriptor.Info;
+
+    /// <summary>Gets the call's arguments in parameter order, as passed (a <see cref="System.Threading.CancellationToken"/> parameter included).</summary>
+    public IReadOnlyList<object?> Arguments => _invocation.Arguments;
+
+    /// <summary>Gets the token that cancels the step: its <see cref="System.Threading.CancellationToken"/> parameter, or none.</summary>
+    public CancellationToken CancellationToken =>
+        Descriptor.CancellationTokenIndex < 0 ? default : (CancellationToken)_invocation.Arguments[Descriptor.CancellationTokenIndex]!;
+
+    /// <summary>Gets a bag for state that middleware keeps for this call; created on first use.</summary>
+    public IDictionary<string, object?> Items => _items ??= new Dictionary<string, object?>(StringComparer.Ordinal);
+
+    internal StepDescriptor Descriptor { get; }
+
+    internal object?[] ArgumentArray => _invocation.Arguments;
+
+    /// <summary>Runs a code step's own body and returns what it returned (a task for an async step).</summary>
+    internal object? InvokeBody()
+    {
+        _proceed!.Invoke();
+        return _invocation.ReturnValue;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Descriptor.QualifiedName;
+}

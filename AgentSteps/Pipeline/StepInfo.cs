@@ -1,0 +1,46 @@
+using System.Reflection;
+using AgentSteps.Inspection;
+
+namespace AgentSteps;
+
+/// <summary>
+/// What AgentSteps knows about a step before it runs, computed once when its workflow is first created: its name, the
+/// workflow and method that declare it, whether it runs code or calls a model, its <see cref="StepAttribute"/>, its result
+/// type and, for an LLM step with structured output, the JSON schema the model must follow.
+/// </summary>
+public sealed class StepInfo
+{
+    private readonly StepDescriptor _descriptor;
+
+    internal StepInfo(StepDescriptor descriptor) => _descriptor = descriptor;
+
+    /// <summary>Gets the step's name as the trace shows it, such as <c>DraftRecipe</c>.</summary>
+    public string Name => _descriptor.Name;
+
+    /// <summary>Gets the step's name with its workflow's, such as <c>RecipeWorkflow.DraftRecipe</c>, as errors show it.</summary>
+    public string QualifiedName => _descriptor.QualifiedName;
+
+    /// <summary>Gets the workflow class the step was inspected on.</summary>
+    public Type WorkflowType => _descriptor.Method.ReflectedType ?? _descriptor.Method.DeclaringType!;
+
+    /// <summary>Gets the method that declares the step.</summary>
+    public MethodInfo Method => _descriptor.Method;
+
+    /// <summary>Gets whether the step runs code or calls a model.</summary>
+    public StepKind Kind => _descriptor.Kind;
+
+    /// <summary>Gets the step's attribute, with its model, loop limit and model options.</summary>
+    public StepAttribute Attribute => _descriptor.Attribute;
+
+    /// <summary>Gets the type of the step's result: <c>T</c> for a step returning <c>T</c>, <c>Task&lt;T&gt;</c> or <c>ValueTask&lt;T&gt;</c>; <see cref="void"/> for none.</summary>
+    public Type ResultType => _descriptor.Shape.ResultType;
+
+    /// <summary>
+    /// Gets the JSON schema an LLM step's reply must follow, as sent to the model; <see langword="null"/> for a code step
+    /// and for an LLM step that returns plain text.
+    /// </summary>
+    public string? OutputSchema => _descriptor.Output?.SchemaJson;
+
+    /// <inheritdoc />
+    public override string ToString() => QualifiedName;
+}

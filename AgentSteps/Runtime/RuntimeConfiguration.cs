@@ -1,0 +1,126 @@
+using System.Runtime.CompilerServices;
+using AgentSteps.Diagnostics;
+using AgentSteps.Inspection;
+using AgentSteps.Internal;
+using AgentSteps.Pipeline;
+using Microsoft.Extensions.AI;
+
+namespace AgentSteps;
+
+/// <summary>
+/// <see cref="RuntimeOptions"/> compiled once: the model clients, the composed pipelines, the log, the clock and the
+/// observers. Every <see cref="Runtime"/> built from the same options shares one, so opening a run costs no rebuild.
+/// </summary>
+internal sealed class RuntimeConfiguration
+{
+    private static readonly ConditionalWeakTable<IChatClient, RuntimeConfiguration> s_byClient = [];
+    private static readonly Lock s_environmentGate = new();
+    private static (string? ApiKey, string? BaseUrl, string? Model) s_environmentKey;
+    private static RuntimeConfiguration? s_environment;
+
+    private readonly IChatClient? _chatClient;
+    private readonly Dictionary<string, IChatClient>? _modelClients;
+    private readonly Dictionary<string, string>? _modelAliases;
+    private readonly Func<string, IChatClient?>? _modelClientLookup;
+    private readonly string? _modelOverride;
+    private readonly string? _defaultModel;
+
+    public RuntimeConfiguration(RuntimeOptions options)
+    {
+        _chatClient = options.ChatClient;
+        _modelClients = options.ModelClients.Count == 0 ? null : new Dictionary<string, IChatClient>(options.ModelClients, StringComparer.Ordinal);
+        _modelAliases = options.ModelAliases.Count == 0 ? null : new Dictionary<string, string>(options.ModelAliases, StringComparer.Ordinal);
+        _modelClientLookup = options.ModelClientLookup;
+        _modelOverride = options.ModelOverride;
+        _defaultModel = options.DefaultModel;
+        if (_modelClients is not null)
+        {
+            foreach (var (model, client) in _modelClients)
+            {
+                Throw.IfNull(client, $"ModelClients[{model}]");
+            }
+        }
+
+        TimeProvider = options.TimeProvider;
+        Log = options.Log is null && options.Logger is null ? RuntimeLog.None : new RuntimeLog(options.Log, options.Logger, options.EnableSensitiveData);
+        Notify = new RunNotifier([.. options.Observers], Log);
+
+        IStepMiddleware[] builtIn = [RecordStage.Instance, TelemetryStage.Instance, LoopGuardStage.Instance];
+        IStepMiddleware[] stages = [.. builtIn, .. options.Middleware];
+        CodePipeline = Compose(stages, CodeBodyHandler.Instance);
+        ModelPipeline = Compose(stages, ModelStepHandler.Instance);
+    }
+
+    public TimeProvider TimeProvider { get; }
+
+    public RuntimeLog Log { get; }
+
+    public RunNotifier Notify { get; }
+
+    public StepHandler CodePipeline { get; }
+
+    public StepHandler ModelPipeline { get; }
+
+    /// <summary>Gets the configuration of <c>new Runtime(chatClient)</c>: one per client, kept as long as the client lives.</summary>
+    public static RuntimeConfiguration For(IChatClient chatClient) =>
+        s_byClient.GetValue(chatClient, static client => new RuntimeOptions { ChatClient = client }.Compile());
+
+    /// <summary>
+    /// Gets the configuration of <c>new Runtime()</c>: built once per process from the environment, and again only when
+    /// the variables it reads have changed, so runs share one OpenAI client.
+    /// </summary>
+    public static RuntimeConfiguration FromEnvironment()
+    {
+        var key = (Environment.GetEnvironmentVariable(RuntimeOptions.ApiKeyVariable),
+            Environment.GetEnvironmentVariable(RuntimeOptions.BaseUrlVariable),
+            Environment.GetEnvironmentVariable(RuntimeOptions.ModelOverrideVariable));
+        lock (s_environmentGate)
+        {
+            if (s_environment is null || s_environmentKey != key)
+            {
+                s_environment = RuntimeOptions.FromEnvironment().Compile();
+                s_environmentKey = key;
+            }
+
+            return s_environment;
+        }
+    }
+
+    /// <summary>Finds the client and model id for an LLM step: override, then the step's model or the default, then aliases.</summary>
+    public (IChatClient Client, string Model) ResolveModel(StepDescriptor step)
+    {
+        var model = _modelOverride ?? step.Attribute.Model ?? _defaultModel
+            ?? throw new InvalidOperationException(
+                $"LLM step '{step.QualifiedName}' names no model. Set Model on its [Step] attribute, RuntimeOptions.DefaultModel, or the {RuntimeOptions.ModelOverrideVariable} environment variable.");
+        if (_modelAliases is not null && _modelAliases.TryGetValue(model, out var alias))
+        {
+            model = alias;
+        }
+
+        IChatClient? client = null;
+        if ((_modelClients is not null && _modelClients.TryGetValue(model, out client)) || (client = _modelClientLookup?.Invoke(model)) is not null ||
+            (client = _chatClient) is not null)
+        {
+            return (client, model);
+        }
+
+        throw new InvalidOperationException(
+            $"LLM step '{step.QualifiedName}' needs model '{model}', but no model client is configured. Set {RuntimeOptions.ApiKeyVariable} " +
+            $"(and optionally {RuntimeOptions.BaseUrlVariable}), or {RuntimeOptions.BaseUrlVariable} alone for a keyless local server such as Ollama; " +
+            "or pass an IChatClient to new Runtime(chatClient); or set RuntimeOptions.ChatClient or RuntimeOptions.ModelClients; " +
+            "or use new SampleChatClient() to run offline.");
+    }
+
+    private static StepHandler Compose(IStepMiddleware[] stages, StepHandler terminal)
+    {
+        var next = terminal;
+        for (int i = stages.Length - 1; i >= 0; i--)
+        {
+            var stage = stages[i];
+            var rest = next;
+            next = context => stage.InvokeAsync(context, rest);
+        }
+
+        return next;
+    }
+}
