@@ -60,6 +60,9 @@ internal sealed class StepDescriptor
     // LLM steps only.
     public string? SystemPrompt { get; init; }
 
+    /// <summary>Gets the system message every call of this step sends, made once.</summary>
+    public ChatMessage? SystemMessage => SystemPrompt is null ? null : field ??= new ChatMessage(ChatRole.System, SystemPrompt);
+
     public PromptTemplate? Prompt { get; init; }
 
     public OutputContract? Output { get; init; }

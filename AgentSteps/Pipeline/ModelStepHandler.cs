@@ -5,8 +5,9 @@ namespace AgentSteps.Pipeline;
 /// <summary>
 /// The end of an LLM step's pipeline: holds the conversation with the model. It resolves the model, opens the
 /// conversation with the prompt, and asks until a reply parses and validates, sending an invalid reply back with its
-/// errors up to the step's <see cref="StepAttribute.OutputRetries"/>. The call itself, the checks on a reply and the
-/// parsing are collaborators: <see cref="ModelInvoker"/>, <see cref="ReplyChecks"/> and the step's output contract.
+/// errors up to the step's <see cref="StepAttribute.OutputRetries"/>. The bookkeeping of each call, the checks on a
+/// reply and the conversation are collaborators: <see cref="ModelInvoker"/>, <see cref="ReplyChecks"/> and
+/// <see cref="Conversation"/>; parsing is the step's output contract.
 /// </summary>
 internal static class ModelStepHandler
 {
@@ -15,9 +16,9 @@ internal static class ModelStepHandler
     private static async ValueTask<object?> RunAsync(StepContext context)
     {
         var descriptor = context.Descriptor;
-        var runtime = context.Runtime;
         var step = context.Step;
-        var (client, model) = runtime.Configuration.ResolveModel(descriptor);
+        var cancellationToken = context.CancellationToken;
+        var (client, model) = step.Owner.Configuration.ResolveModel(descriptor);
         step.Model = model;
 
         var messages = Conversation.Start(descriptor, context.ArgumentArray);
@@ -25,9 +26,24 @@ internal static class ModelStepHandler
         int maxCalls = descriptor.Attribute.OutputRetries + 1;
         for (int call = 1; ; call++)
         {
-            var response = await ModelInvoker.GetResponseAsync(context, client, model, messages, call).ConfigureAwait(false);
+            var options = ModelInvoker.Start(context, model, messages, call);
+            ChatResponse? response;
+            try
+            {
+                response = await client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception e) when (e is not AgentStepsException)
+            {
+                throw new StepModelException(descriptor.QualifiedName, model, e);
+            }
+
+            response = ModelInvoker.Finish(context, client, model, response, call);
             var reply = response.Text;
-            Conversation.AddReply(messages, response);
+            Conversation.AddReply(messages, response, reply);
             ReplyChecks.ThrowIfUnusable(descriptor, response, reply);
 
             if (descriptor.Output!.TryParse(reply, out var result, out var errors))
@@ -40,7 +56,7 @@ internal static class ModelStepHandler
                 throw new StepOutputException(descriptor.QualifiedName, reply, errors, call);
             }
 
-            runtime.Log.Retry(descriptor, call, errors);
+            step.Owner.Log.Retry(descriptor, call, errors);
             Conversation.AddCorrection(messages, errors);
         }
     }

@@ -13,15 +13,15 @@ public sealed class StepContext
     private readonly IInvocationProceedInfo? _proceed;
     private Dictionary<string, object?>? _items;
 
-    internal StepContext(Runtime runtime, StepDescriptor descriptor, IInvocation invocation, ExecutedStep step)
+    internal StepContext(StepDescriptor descriptor, IInvocation invocation, ExecutedStep step, bool mayAwaitBeforeBody)
     {
-        Runtime = runtime;
         Descriptor = descriptor;
         Step = step;
         _invocation = invocation;
-        if (descriptor.Kind == StepKind.Code)
+        if (mayAwaitBeforeBody && descriptor.Kind == StepKind.Code)
         {
-            // Captured now: a stage may await before the body runs, and Castle's Proceed only works during Intercept.
+            // Castle's Proceed only works during Intercept. The built-in stages reach the body before any await, but user
+            // middleware may await first, so with middleware the way to proceed is captured now.
             _proceed = invocation.CaptureProceedInfo();
         }
     }
@@ -30,7 +30,7 @@ public sealed class StepContext
     public ExecutedStep Step { get; }
 
     /// <summary>Gets the runtime the step runs in.</summary>
-    public Runtime Runtime { get; }
+    public Runtime Runtime => Step.Owner;
 
     /// <summary>Gets what is known about the step: its name, workflow, method, kind, attribute, result type and output schema.</summary>
     public StepInfo Info => Descriptor.Info;
@@ -52,7 +52,15 @@ public sealed class StepContext
     /// <summary>Runs a code step's own body and returns what it returned (a task for an async step).</summary>
     internal object? InvokeBody()
     {
-        _proceed!.Invoke();
+        if (_proceed is null)
+        {
+            _invocation.Proceed();
+        }
+        else
+        {
+            _proceed.Invoke();
+        }
+
         return _invocation.ReturnValue;
     }
 

@@ -37,10 +37,10 @@ internal sealed class StepInterceptor(WorkflowDescriptor workflow, Hosting.RunBi
 
     private static ValueTask<object?> Run(Runtime runtime, StepDescriptor descriptor, IInvocation invocation)
     {
+        var configuration = runtime.Configuration;
         var step = runtime.StartStep(descriptor, invocation.Arguments);
-        var context = new StepContext(runtime, descriptor, invocation, step);
-        var pipeline = descriptor.Kind == StepKind.Code ? runtime.Configuration.CodePipeline : runtime.Configuration.ModelPipeline;
-        return pipeline(context);
+        var context = new StepContext(descriptor, invocation, step, configuration.HasMiddleware);
+        return descriptor.Kind == StepKind.Code ? configuration.CodePipeline(context) : configuration.ModelPipeline(context);
     }
 
     private static void InterceptInOwnRun(IInvocation invocation, StepDescriptor descriptor, Hosting.RunBinding binding)

@@ -18,6 +18,7 @@ public sealed class ExecutedStep
     private string? _key;
     private List<ChatMessage>? _conversation;
     private int _modelCalls;
+    private bool _usageOwned;
 
     internal ExecutedStep(StepDescriptor descriptor, object?[] arguments, ExecutedStep? parent, Runtime owner, int ordinal, DateTimeOffset startedAt)
     {
@@ -171,7 +172,17 @@ public sealed class ExecutedStep
 
         if (Usage is null)
         {
-            Usage = new UsageDetails();
+            // The provider's own record serves while there is one call; a copy is made only to add a second to it.
+            Usage = usage;
+            return;
+        }
+
+        if (!_usageOwned)
+        {
+            var total = new UsageDetails();
+            total.Add(Usage);
+            Usage = total;
+            _usageOwned = true;
         }
 
         Usage.Add(usage);

@@ -45,6 +45,7 @@ internal sealed class RuntimeConfiguration
         Log = options.Log is null && options.Logger is null ? RuntimeLog.None : new RuntimeLog(options.Log, options.Logger, options.EnableSensitiveData);
         Notify = new RunNotifier([.. options.Observers], Log);
 
+        HasMiddleware = options.Middleware.Count > 0;
         IStepMiddleware[] builtIn = [RecordStage.Instance, TelemetryStage.Instance, LoopGuardStage.Instance];
         IStepMiddleware[] stages = [.. builtIn, .. options.Middleware];
         CodePipeline = Compose(stages, CodeBodyHandler.Instance);
@@ -52,6 +53,9 @@ internal sealed class RuntimeConfiguration
     }
 
     public TimeProvider TimeProvider { get; }
+
+    /// <summary>Gets a value indicating whether user middleware runs, which may await before a code step's body.</summary>
+    public bool HasMiddleware { get; }
 
     public RuntimeLog Log { get; }
 
