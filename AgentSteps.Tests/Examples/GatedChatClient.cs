@@ -12,10 +12,17 @@ internal sealed class GatedChatClient(IChatClient inner, int arrivals) : Delegat
     /// <summary>Gets how many calls have arrived so far.</summary>
     public int Arrived => Volatile.Read(ref _arrived);
 
+    /// <summary>
+    /// Gets the thread pool's thread count when the last held call arrived: callers that block a thread while they wait
+    /// (synchronous steps) need at least one thread each by then; awaiting callers need none.
+    /// </summary>
+    public int ThreadsWhenAllArrived { get; private set; }
+
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         if (Interlocked.Increment(ref _arrived) == arrivals)
         {
+            ThreadsWhenAllArrived = ThreadPool.ThreadCount;
             _allArrived.TrySetResult();
         }
 
