@@ -3,58 +3,12 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using AgentSteps.Examples.Web;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace AgentSteps.Tests;
 
 public class RecipeApiTests
 {
     private const string ModelSecret = "SECRET-MODEL-TEXT-7f3a";
-
-    /// <summary>Hosts the example's web app in memory, with the model client the test chooses, keeping every log entry.</summary>
-    private sealed class RecipeApiFactory(IChatClient client) : WebApplicationFactory<RecipeApi>
-    {
-        public LogSink Logs { get; } = new();
-
-        protected override IHostBuilder CreateHostBuilder() =>
-            Host.CreateDefaultBuilder()
-                .ConfigureLogging(logging => logging.AddProvider(Logs))
-                .ConfigureWebHostDefaults(web => web
-                    .ConfigureServices(services =>
-                    {
-                        services.AddChatClient(client);
-                        RecipeApi.ConfigureServices(services);
-                    })
-                    .Configure(RecipeApi.Configure));
-    }
-
-    /// <summary>Keeps the level, category and exception of every log entry.</summary>
-    private sealed class LogSink : ILoggerProvider, ILogger
-    {
-        public List<(LogLevel Level, string Message, Exception? Exception)> Entries { get; } = [];
-
-        public ILogger CreateLogger(string categoryName) => this;
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (Entries)
-            {
-                Entries.Add((logLevel, formatter(state, exception), exception));
-            }
-        }
-
-        public void Dispose()
-        {
-        }
-    }
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 
