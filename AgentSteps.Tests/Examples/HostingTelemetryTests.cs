@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using AgentSteps.Examples.Snippets;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
 
@@ -55,5 +56,32 @@ public class HostingTelemetryTests
 
         Assert.That(spans.Where(s => s.Source.Name == AgentStepsTelemetry.SourceName).Select(s => s.DisplayName),
             Has.Member("AsyncRecipeWorkflow.CreateRecipeAsync").And.Member("AsyncRecipeWorkflow.DraftRecipeAsync"));
+    }
+
+    [TestCase(false, 1)]
+    [TestCase(true, 2)]
+    public async Task AddChatClient_CreateOpenAIClient_ChatSpansPerModelCall(bool addUseOpenTelemetryAgain, int expected)
+    {
+        await using var server = await OpenAIWireServer.StartAsync();
+        server.ReplyContent("Steam rises, / tea is ready.");
+        var services = new ServiceCollection().AddLogging();
+        var pipeline = services.AddChatClient(RuntimeOptions.CreateOpenAIClient("test-key", server.BaseUrl)).UseLogging();   // as hosting.md registers it
+        if (addUseOpenTelemetryAgain)
+        {
+            pipeline.UseOpenTelemetry();
+        }
+
+        services.AddAgentSteps().AddWorkflow<ReviewWorkflow>();
+        var spans = new List<Activity>();
+        using (Sdk.CreateTracerProviderBuilder().AddAgentStepsInstrumentation().AddInMemoryExporter(spans).Build())
+        {
+            await using var provider = services.BuildServiceProvider();
+            Assert.That(provider.GetRequiredService<ReviewWorkflow>().Poem("tea"), Is.EqualTo("Steam rises, / tea is ready."));
+        }
+
+        var step = spans.Single(s => s.Source.Name == AgentStepsTelemetry.SourceName);
+        var chats = spans.Where(s => s.Source.Name == AgentStepsTelemetry.ChatClientSourceName).ToList();
+        Assert.That(chats, Has.Count.EqualTo(expected), addUseOpenTelemetryAgain ? "a second UseOpenTelemetry nests a second chat span" : "one chat span per model call");
+        Assert.That(chats.Select(c => c.TraceId), Has.All.EqualTo(step.TraceId));
     }
 }
