@@ -9,7 +9,7 @@ namespace AgentSteps.Tests;
 /// </summary>
 public sealed partial class DocSnippetTests
 {
-    private static readonly string s_root = FindRoot();
+    private static readonly string s_root = RepositoryRoot.Path;
 
     public static IEnumerable<TestCaseData> Blocks() =>
         new[] { "README.md" }.Concat(Directory.GetFiles(Path.Combine(s_root, "docs"), "*.md").Select(p => Path.Combine("docs", Path.GetFileName(p))))
@@ -55,19 +55,6 @@ public sealed partial class DocSnippetTests
         }
 
         return false;
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "AgentSteps.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No AgentSteps.sln above {AppContext.BaseDirectory}.");
     }
 
     [GeneratedRegex(@"^```csharp\n(?<code>.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline)]
