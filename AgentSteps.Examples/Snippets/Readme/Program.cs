@@ -4,7 +4,7 @@ using AgentSteps;
 using var runtime = new Runtime();                  // a model from OPENAI_API_KEY / OPENAI_BASE_URL
 var recipe = Steps.Create<RecipeWorkflow>().CreateRecipe("chicken parmesan");
 Console.WriteLine(string.Join(Environment.NewLine, recipe.Instructions));
-Console.WriteLine(runtime.FormatTree());            // CreateRecipe #1 (...)  ├─ DraftRecipe #1 (..., gpt-4o-mini, 120 in / 310 out tokens) ...
+Console.WriteLine(runtime.FormatTree());            // every step: timing, model, tokens
 
 public record Recipe(string Description, List<string> Ingredients, List<string> Instructions, List<string> Tips);
 public record ValidationResult(bool IsValid, string? Reason = null);
