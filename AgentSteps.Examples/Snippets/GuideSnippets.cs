@@ -23,6 +23,13 @@ public abstract class ReviewWorkflow
     [Prompt("Review {product} for a {audience} audience.")]
     public abstract Task<Review> ReviewAsync(string product, string audience, CancellationToken cancellationToken = default);
 
+    [Step(MaxLoops = 5)]
+    public virtual async Task<Review> ReviewUntilCalmAsync(string product, CancellationToken cancellationToken = default)
+    {
+        var review = await ReviewAsync(product, "general", cancellationToken);
+        return review.Warning is null ? review : await ReviewUntilCalmAsync(product, cancellationToken);
+    }
+
     [Step(Model = "gpt-4o-mini")]
     [Description("Classify the sentiment of the text.")]
     public abstract Sentiment Classify(string text);              // wrapped as {"value": ...} on the wire
@@ -30,12 +37,29 @@ public abstract class ReviewWorkflow
     /// <summary>You write a two-line poem about the topic.</summary>
     [Step(Model = "gpt-4o-mini")]
     public abstract string Poem(string topic);                    // string: plain text, no schema
+}
 
-    [Step(MaxLoops = 5)]
-    public virtual async Task<Review> ReviewUntilCalmAsync(string product, CancellationToken cancellationToken = default)
+public abstract class ReviewPanel
+{
+    [Step(Model = "gpt-4o-mini")]
+    [Description("You review products for the given audience. Be fair and brief.")]
+    public abstract Task<Review> ReviewAsync(string product, string audience, CancellationToken cancellationToken = default);
+
+    [Step]
+    public virtual async Task<Review[]> ReviewForEveryoneAsync(string product, CancellationToken cancellationToken = default)
     {
-        var review = await ReviewAsync(product, "general", cancellationToken);
-        return review.Warning is null ? review : await ReviewUntilCalmAsync(product, cancellationToken);
+        string[] audiences = ["children", "cooks", "engineers"];
+        return await Task.WhenAll(audiences.Select(audience => ReviewAsync(product, audience, cancellationToken)));
+    }
+
+    [Step]
+    public virtual async Task<Review[]> ReviewAllAsync(IReadOnlyList<string> products, CancellationToken cancellationToken = default)
+    {
+        var reviews = new Review[products.Count];
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(Enumerable.Range(0, products.Count), parallel,
+            async (i, token) => reviews[i] = await ReviewAsync(products[i], "general", token));
+        return reviews;
     }
 }
 
@@ -44,20 +68,8 @@ public static class GuideSnippets
     public static async Task RunAsync()
     {
         using var runtime = new Runtime(new SampleChatClient());
-        var reviews = Steps.Create<ReviewWorkflow>();
-        try
-        {
-            var review = await reviews.ReviewUntilCalmAsync("kettle");
-            Console.WriteLine($"{review.Stars} stars: {review.Summary}");
-        }
-        catch (MaxLoopsExceededException e)
-        {
-            Console.WriteLine($"{e.StepName} gave up after {e.MaxLoops} tries.");
-        }
-        catch (StepOutputException e)
-        {
-            Console.WriteLine($"{e.StepName}: no valid reply after {e.Attempts} calls: {string.Join("; ", e.Errors)}\n{e.RawReply}");
-        }
+        var review = await Steps.Create<ReviewWorkflow>().ReviewUntilCalmAsync("kettle");
+        Console.WriteLine($"{review.Stars} stars: {review.Summary}");
 
         foreach (var step in runtime.ExecutedSteps)
         {
@@ -66,5 +78,23 @@ public static class GuideSnippets
 
         Console.WriteLine(runtime.FormatTree());
         File.WriteAllText("trace.json", runtime.ToJson());
+    }
+
+    public static async Task HandleErrorsAsync()
+    {
+        using var runtime = new Runtime(new SampleChatClient());
+        try
+        {
+            var review = await Steps.Create<ReviewWorkflow>().ReviewUntilCalmAsync("kettle");
+            Console.WriteLine($"{review.Stars} stars: {review.Summary}");
+        }
+        catch (MaxLoopsExceededException e)
+        {
+            Console.WriteLine($"{e.StepName} gave up after {e.MaxLoops} tries.");
+        }
+        catch (StepOutputException e)
+        {
+            Console.WriteLine($"{e.StepName}: no valid reply after {e.Attempts} calls: {string.Join("; ", e.Errors)}");
+        }
     }
 }

@@ -1,8 +1,9 @@
-using AgentSteps.Examples.Recipes;
+using AgentSteps.Examples.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -11,27 +12,42 @@ namespace AgentSteps.Examples.Snippets;
 /// <summary>The code shown in docs/hosting.md, compiled so that it stays true.</summary>
 public static class HostingSnippets
 {
-    public static WebApplication Build(string[] args, IChatClient openAI, IChatClient ollama)
+    public static void Run(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
-        builder.Services.AddChatClient(openAI).UseLogging().UseOpenTelemetry();   // Microsoft.Extensions.AI, as usual
-        builder.Services.AddKeyedChatClient("llama3.2", ollama);                   // wins for steps whose model is llama3.2
+        IChatClient openAI = RuntimeOptions.CreateOpenAIClient(builder.Configuration["OpenAI:ApiKey"], baseUrl: null);
+        IChatClient ollama = RuntimeOptions.CreateOpenAIClient(apiKey: null, baseUrl: "http://localhost:11434/v1");
+        builder.Services.AddChatClient(openAI).UseLogging();           // no UseOpenTelemetry(): CreateOpenAIClient has it
+        builder.Services.AddKeyedChatClient("llama3.2", ollama);       // wins for steps whose model is llama3.2
         builder.Services.AddAgentSteps(options => options.EnableSensitiveData = false)
-            .AddWorkflow<RecipeWorkflow>(ServiceLifetime.Scoped);
+            .AddWorkflow<AsyncRecipeWorkflow>(ServiceLifetime.Scoped);
 
         var app = builder.Build();
-        app.MapPost("/recipes/{query}", (string query, RecipeWorkflow workflow, IRunAccessor runs) =>
+        app.MapPost("/recipes/{query}", async (string query, AsyncRecipeWorkflow workflow, IRunAccessor runs, CancellationToken cancellationToken) =>
         {
-            var recipe = workflow.CreateRecipe(query);                             // no 'using new Runtime()': the call opens its run
+            var recipe = await workflow.CreateRecipeAsync(query, cancellationToken);   // no 'using new Runtime()': the call opens its run
             return Results.Ok(new { recipe, steps = runs.LastRun!.FormatTree() });
         });
-        return app;
+        app.Run();
     }
 
-    public static void AddTelemetry(TracerProviderBuilder tracing, MeterProviderBuilder metrics)
+    public static void Telemetry()
     {
-        tracing.AddAgentStepsInstrumentation();                                    // a span per step, GenAI spans per model call
-        metrics.AddAgentStepsInstrumentation();                                    // step counts, durations, tokens
+        using var tracerProvider = Sdk.CreateTracerProviderBuilder()
+            .AddSource("Microsoft.AspNetCore")     // the request's span, sampled: without it, no step span is recorded
+            .AddAgentStepsInstrumentation()        // a span per step, GenAI spans per model call
+            .Build();                              // add your exporter before Build(), such as AddOtlpExporter()
+        using var meterProvider = Sdk.CreateMeterProviderBuilder()
+            .AddAgentStepsInstrumentation()        // step counts, durations, tokens
+            .Build();
+    }
+
+    public static void TelemetryWithoutRequestSpans()
+    {
+        using var tracerProvider = Sdk.CreateTracerProviderBuilder()
+            .SetSampler(new ParentBasedSampler(new AlwaysOnSampler(), localParentNotSampled: new AlwaysOnSampler()))
+            .AddAgentStepsInstrumentation()
+            .Build();
     }
 }
 

@@ -1,16 +1,18 @@
 using System.Text.Json;
-using AgentSteps.Examples.Recipes;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Net.Http.Headers;
 
 namespace AgentSteps.Examples.Web;
 
 /// <summary>
 /// A small ASP.NET Core app around the recipe workflow: <c>POST /recipes {"query": "..."}</c> returns the recipe and its
-/// step tree; <c>GET /recipes/graph</c> returns the workflow's DOT. The workflow comes from the container by constructor
-/// injection and opens its own run per request.
+/// step tree; <c>GET /recipes/graph</c> returns the workflow's DOT. The workflow (async steps, so a request holds no
+/// thread while the model answers) comes from the container and opens its own run per request.
 /// </summary>
 public sealed class RecipeApi
 {
@@ -26,7 +28,15 @@ public sealed class RecipeApi
     {
         services.AddProblemDetails();
         services.AddRouting();
-        services.AddAgentSteps().AddWorkflow<RecipeWorkflow>(ServiceLifetime.Scoped);
+
+        // One casing for the whole body: properties and dictionary keys (step arguments) in camelCase, as problem details are.
+        services.ConfigureHttpJsonOptions(options =>
+        {
+            options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+            options.SerializerOptions.DictionaryKeyPolicy = JsonNamingPolicy.CamelCase;
+            options.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        });
+        services.AddAgentSteps().AddWorkflow<AsyncRecipeWorkflow>(ServiceLifetime.Scoped);
     }
 
     public static void Configure(IApplicationBuilder app)
@@ -42,33 +52,48 @@ public sealed class RecipeApi
     {
         endpoints.MapPost("/recipes", CreateAsync);
         endpoints.MapGet("/recipes/graph", () => Results.Text(
-            StepGraph.For<RecipeWorkflow>(nameof(RecipeWorkflow.CreateRecipe)).ToDot(), "text/vnd.graphviz"));
+            StepGraph.For<AsyncRecipeWorkflow>(nameof(AsyncRecipeWorkflow.CreateRecipeAsync)).ToDot(), "text/vnd.graphviz"));
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext context, RecipeWorkflow workflow, IRunAccessor runs)
+    private static async Task<IResult> CreateAsync(HttpContext context, AsyncRecipeWorkflow workflow, IRunAccessor runs)
     {
+        // JSON only: a cross-site HTML form can post text/plain or form data without a preflight, and spend tokens.
+        if (!IsJson(context.Request.ContentType))
+        {
+            return Results.Problem(
+                title: "The request body must be JSON.",
+                detail: "Send the body with 'Content-Type: application/json', such as {\"query\": \"chicken parmesan\"}.",
+                statusCode: StatusCodes.Status415UnsupportedMediaType);
+        }
+
         var (query, problem) = await ReadQueryAsync(context.Request, context.RequestAborted);
         if (problem is not null)
         {
             return problem;
         }
 
-        Recipe recipe;
         try
         {
-            recipe = workflow.CreateRecipe(query!);
+            var recipe = await workflow.CreateRecipeAsync(query!, context.RequestAborted);
+            var run = runs.LastRun!;
+            return Results.Ok(new RecipeResponse(recipe, run.RunId, [.. run.RootSteps.OrderBy(s => s.StartedAt).Select(StepTrace.From)]));
         }
         catch (AgentStepsException e)
         {
+            // The runtime has logged the failure with its details. The client learns which step failed and why in general
+            // terms, never the exception's message: it can carry the model's reply or the provider's error body.
+            var step = runs.LastRun is { } run ? FailedStepOf(run) : null;
             return Results.Problem(
                 title: "The model failed to produce a recipe.",
-                detail: $"Step '{StepNameOf(e)}' failed: {e.Message}",
+                detail: $"Step '{(step is null ? "unknown" : $"{step.Workflow}.{step.Name}")}' failed: {ReasonOf(e)}",
                 statusCode: StatusCodes.Status502BadGateway);
         }
-
-        using var trace = JsonDocument.Parse(runs.LastRun!.ToJson(indented: false));
-        return Results.Ok(new RecipeResponse(recipe, trace.RootElement.Clone()));
     }
+
+    private static bool IsJson(string? contentType) =>
+        MediaTypeHeaderValue.TryParse(contentType, out var type) &&
+        type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) &&
+        (!type.Charset.HasValue || type.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
 
     private static async Task<(string? Query, IResult? Problem)> ReadQueryAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -106,18 +131,28 @@ public sealed class RecipeApi
         {
             return (null, BadRequest($"The body is not valid JSON: {e.Message}"));
         }
+        catch (InvalidOperationException)
+        {
+            // GetString throws this for a string that is not text: a lone surrogate escape such as "\ud800", or bytes that are
+            // not UTF-8. It is the client's mistake, not a server error.
+            return (null, BadRequest("The 'query' is not valid text: it holds an unpaired surrogate escape (such as \\ud800) or bytes that are not UTF-8."));
+        }
     }
 
     private static IResult BadRequest(string detail) =>
         Results.Problem(title: "The request is not valid.", detail: detail, statusCode: StatusCodes.Status400BadRequest);
 
-    private static string StepNameOf(AgentStepsException exception) => exception switch
+    /// <summary>The innermost failed step: the one whose failure the others only passed on.</summary>
+    private static ExecutedStep? FailedStepOf(Runtime run) =>
+        run.ExecutedSteps.FirstOrDefault(s => !s.Succeeded && s.Children.All(c => c.Succeeded));
+
+    private static string ReasonOf(AgentStepsException exception) => exception switch
     {
-        StepModelException e => e.StepName,
-        StepOutputException e => e.StepName,
-        StepRefusedException e => e.StepName,
-        StepOutputTruncatedException e => e.StepName,
-        MaxLoopsExceededException e => e.StepName,
-        _ => "unknown",
+        StepModelException => "the model provider did not answer.",
+        StepOutputException e => $"the model's reply was still not valid after {e.Attempts} attempts.",
+        StepRefusedException => "the model refused to answer.",
+        StepOutputTruncatedException => "the model's reply was cut off at its output token limit.",
+        MaxLoopsExceededException e => $"it ran {e.MaxLoops} times without producing a valid recipe.",
+        _ => "see the server's log.",
     };
 }

@@ -1,7 +1,6 @@
-using System.Text.Json;
 using AgentSteps.Examples.Recipes;
 
 namespace AgentSteps.Examples.Web;
 
-/// <summary>The answer to <c>POST /recipes</c>: the recipe, and the run's step tree as <see cref="Runtime.ToJson"/> writes it.</summary>
-public sealed record RecipeResponse(Recipe Recipe, JsonElement Steps);
+/// <summary>The answer to <c>POST /recipes</c>: the recipe, the run's id, and its step tree in call order.</summary>
+public sealed record RecipeResponse(Recipe Recipe, Guid RunId, IReadOnlyList<StepTrace> Steps);
