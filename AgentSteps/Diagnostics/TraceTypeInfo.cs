@@ -137,6 +137,11 @@ internal sealed class TraceTypeInfo
             return type;
         }
 
+        if (typeof(Type).IsAssignableFrom(type))
+        {
+            return typeof(Type); // not TypeInfo, RuntimeType's first public base
+        }
+
         if (!typeof(Task).IsAssignableFrom(type))
         {
             foreach (var definition in new[] { typeof(IAsyncEnumerable<>), typeof(IEnumerable<>), typeof(IEnumerator<>) })
