@@ -68,7 +68,16 @@ internal sealed class TraceTypeInfo
         s_cache.TryGetValue(type, out var info) ? info : s_cache.GetOrAdd(type, static t => new TraceTypeInfo(t));
 
     /// <summary>Whether values of the type are kept as they are (immutable leaves and non-data markers).</summary>
-    public static bool IsKeptAsIs(object value) => value is string || Get(value.GetType()).Kind is TraceValueKind.Leaf or TraceValueKind.Marker;
+    public static bool IsKeptAsIs(object value)
+    {
+        if (value is string)
+        {
+            return true;
+        }
+
+        var type = value.GetType();
+        return type.IsPrimitive || Get(type).Kind is TraceValueKind.Leaf or TraceValueKind.Marker;
+    }
 
     public static string FriendlyName(Type type)
     {
