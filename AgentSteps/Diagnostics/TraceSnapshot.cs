@@ -20,14 +20,14 @@ internal static class TraceSnapshot
         }
 
         var walker = new TraceWalker(options);
-        var token = walker.Walk(value, 0);
-        return new TraceValue(token, value.GetType(), walker.Complete);
+        var tree = walker.Walk(value, 0);
+        return new TraceValue(tree, value.GetType(), walker.Complete);
     }
 
     /// <summary>
     /// Turns a snapshot back into a value for typed access: a complete snapshot becomes a new instance of the captured
-    /// type equal to what the step saw; a capped, scrubbed or unrebuildable one stays JSON (a copy, so the trace is
-    /// never changed through it). Leaves and non-data objects are returned as they are.
+    /// type equal to what the step saw; a capped, scrubbed or unrebuildable one becomes JSON (a new token, so the trace
+    /// is never changed through it). Leaves and non-data objects are returned as they are.
     /// </summary>
     public static object? Materialize(object? snapshot, TraceOptions options)
     {
@@ -36,15 +36,16 @@ internal static class TraceSnapshot
             return snapshot;
         }
 
+        var token = TraceWalker.ToToken(captured.Tree, options);
         if (captured.Complete && TraceTypeInfo.Get(captured.Type).Kind != TraceValueKind.Json)
         {
             try
             {
-                var value = captured.Token.ToObject(captured.Type, AgentStepsJson.Serializer);
+                var value = token.ToObject(captured.Type, AgentStepsJson.Serializer);
 
                 // A type Json.NET cannot rebuild in full (private setters, computed state) comes back different: keep the JSON then.
                 if (value is not null && value.GetType() == captured.Type && Capture(value, options) is TraceValue again &&
-                    JToken.DeepEquals(again.Token, captured.Token))
+                    TraceWalker.TreeEquals(again.Tree, captured.Tree))
                 {
                     return value;
                 }
@@ -56,7 +57,7 @@ internal static class TraceSnapshot
             }
         }
 
-        return captured.Token.DeepClone();
+        return token;
     }
 
     /// <summary>Writes a snapshot as JSON for <see cref="Runtime.ToJson(bool)"/>: runs no user code and never blocks.</summary>
@@ -67,7 +68,7 @@ internal static class TraceSnapshot
             case null:
                 return JValue.CreateNull();
             case TraceValue captured:
-                return captured.Token.DeepClone();
+                return TraceWalker.ToToken(captured.Tree, options);
         }
 
         var info = TraceTypeInfo.Get(snapshot.GetType());

@@ -32,6 +32,7 @@ internal sealed class TraceTypeInfo
         if (Kind == TraceValueKind.Object)
         {
             Members = ReadMembers(type);
+            MemberNames = Array.ConvertAll(Members, m => m.Name);
         }
 
         if (Kind is TraceValueKind.Collection or TraceValueKind.Dictionary && !typeof(ICollection).IsAssignableFrom(type))
@@ -54,6 +55,9 @@ internal sealed class TraceTypeInfo
 
     /// <summary>Gets the readable members of an <see cref="TraceValueKind.Object"/> type.</summary>
     public TraceMember[] Members { get; } = [];
+
+    /// <summary>Gets the names of <see cref="Members"/>, shared by every snapshot of the type.</summary>
+    public string[] MemberNames { get; } = [];
 
     /// <summary>Gets the <c>Count</c> of a collection that does not implement <see cref="ICollection"/>.</summary>
     public PropertyInfo? CountProperty { get; }

@@ -7,14 +7,17 @@ using Newtonsoft.Json.Linq;
 namespace AgentSteps.Diagnostics;
 
 /// <summary>
-/// Copies one value into a capped, scrubbed JSON tree. It never goes deeper than <see cref="TraceOptions.MaxDepth"/>
-/// (so a 10,000-deep linked list cannot overflow the stack), takes at most <see cref="TraceOptions.MaxItems"/> items of
-/// a collection, stops once <see cref="TraceOptions.MaxValueLength"/> characters are spent, cuts cycles, and turns a
-/// throwing getter into an error note on that member. One walker per captured value.
+/// Copies one value into a capped, scrubbed snapshot tree (see <see cref="TraceObject"/> for its shape). It never goes
+/// deeper than <see cref="TraceOptions.MaxDepth"/> (so a 10,000-deep linked list cannot overflow the stack), takes at
+/// most <see cref="TraceOptions.MaxItems"/> items of a collection, stops once <see cref="TraceOptions.MaxValueLength"/>
+/// characters are spent, cuts cycles, and turns a throwing getter into an error note on that member. Strings and other
+/// immutable leaves are shared with the value, not copied. One walker per captured value.
 /// </summary>
 internal sealed class TraceWalker(TraceOptions options)
 {
     private const int NodeCost = 4;
+
+    private static readonly string[] s_exceptionNames = ["type", "message"];
 
     private readonly TraceOptions _options = options;
     private object?[]? _path;
@@ -39,6 +42,76 @@ internal sealed class TraceWalker(TraceOptions options)
         _ => new JValue(value),
     };
 
+    /// <summary>Writes a snapshot tree as JSON. Its depth is bounded by <see cref="TraceOptions.MaxDepth"/>, so recursing is safe.</summary>
+    public static JToken ToToken(object? node, TraceOptions options)
+    {
+        switch (node)
+        {
+            case null:
+                return JValue.CreateNull();
+            case object?[] items:
+                var array = new JArray();
+                foreach (var item in items)
+                {
+                    array.Add(ToToken(item, options));
+                }
+
+                return array;
+            case TraceObject json:
+                var result = new JObject();
+                for (int i = 0; i < json.Names.Length; i++)
+                {
+                    result[json.Names[i]] = ToToken(json.Values[i], options); // the indexer: two dictionary keys may write alike
+                }
+
+                return result;
+            case string text:
+                return new JValue(text); // capped, or a note, when the tree was built
+            default:
+                return LeafToken(node, options);
+        }
+    }
+
+    /// <summary>Whether two snapshot trees hold the same data.</summary>
+    public static bool TreeEquals(object? left, object? right)
+    {
+        switch (left)
+        {
+            case object?[] items:
+                if (right is not object?[] others || others.Length != items.Length)
+                {
+                    return false;
+                }
+
+                for (int i = 0; i < items.Length; i++)
+                {
+                    if (!TreeEquals(items[i], others[i]))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            case TraceObject json:
+                if (right is not TraceObject other || other.Names.Length != json.Names.Length)
+                {
+                    return false;
+                }
+
+                for (int i = 0; i < json.Names.Length; i++)
+                {
+                    if (!string.Equals(json.Names[i], other.Names[i], StringComparison.Ordinal) || !TreeEquals(json.Values[i], other.Values[i]))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            default:
+                return Equals(left, right);
+        }
+    }
+
     /// <summary>Cuts <paramref name="text"/> to <paramref name="maxLength"/> characters and says how many were left out.</summary>
     public static string Cap(string text, int maxLength, out bool capped)
     {
@@ -55,12 +128,12 @@ internal sealed class TraceWalker(TraceOptions options)
     /// <summary>How a non-data value is written: its type name in angle brackets, such as <c>&lt;HttpClient&gt;</c>.</summary>
     public static string MarkerText(TraceTypeInfo info) => "<" + info.Name + ">";
 
-    public JToken Walk(object? value, int depth)
+    public object? Walk(object? value, int depth)
     {
         if (value is null)
         {
             _budget -= NodeCost;
-            return JValue.CreateNull();
+            return null;
         }
 
         if (value is string text)
@@ -73,12 +146,12 @@ internal sealed class TraceWalker(TraceOptions options)
         {
             case TraceValueKind.Leaf:
                 _budget -= NodeCost * 2;
-                return LeafToken(value, _options);
+                return value; // immutable: shared, not copied
             case TraceValueKind.Marker:
                 return Note(MarkerText(info));
             case TraceValueKind.Text:
                 Complete = false;
-                return Read(value, TextOf, out var written) is { } error ? error : String((string)written!);
+                return Read(value, TextOf, out var written) ?? String((string)written!);
         }
 
         if (_budget <= 0)
@@ -140,6 +213,9 @@ internal sealed class TraceWalker(TraceOptions options)
         }
     }
 
+    private static bool IsHarmless(JToken token) =>
+        token.Type is JTokenType.Null or JTokenType.Undefined or JTokenType.Integer or JTokenType.Float or JTokenType.Boolean;
+
     private bool IsOnPath(object value)
     {
         if (value.GetType().IsValueType)
@@ -158,22 +234,22 @@ internal sealed class TraceWalker(TraceOptions options)
         return false;
     }
 
-    private JValue String(string text)
+    private string String(string text)
     {
         var kept = Cap(text, _options.MaxStringLength, out bool capped);
         Complete &= !capped;
         _budget -= kept.Length + NodeCost;
-        return new JValue(kept);
+        return kept;
     }
 
-    private JValue Note(string note)
+    private string Note(string note)
     {
         Complete = false;
         _budget -= note.Length + NodeCost;
-        return new JValue(note);
+        return note;
     }
 
-    private JValue ErrorNote(Exception e)
+    private string ErrorNote(Exception e)
     {
         e = Unwrap(e);
         string message;
@@ -192,8 +268,8 @@ internal sealed class TraceWalker(TraceOptions options)
         return Note($"<error: {e.GetType().Name}: {message}>");
     }
 
-    /// <summary>Runs user code (a getter, an enumerator, a conversion) and turns what it throws into an error note.</summary>
-    private JValue? Read(object value, Func<object, object?> read, out object? result)
+    /// <summary>Runs user code (a conversion, a message) and turns what it throws into an error note.</summary>
+    private string? Read(object value, Func<object, object?> read, out object? result)
     {
         try
         {
@@ -209,54 +285,65 @@ internal sealed class TraceWalker(TraceOptions options)
         }
     }
 
-    private JValue Redacted() => Note(SecretNames.Redacted);
+    private string Redacted() => Note(SecretNames.Redacted);
 
-    private JToken Json(JToken token, int depth)
+    private bool CanTake(int taken) => taken < _options.MaxItems && _budget > 0;
+
+    private string MoreNote(int? left, string what)
+    {
+        var count = left is null ? "more" : left.Value.ToString(CultureInfo.InvariantCulture) + " more";
+        return _budget <= 0
+            ? Note(string.Create(CultureInfo.InvariantCulture, $"<{count} {what} left out: the value passed {_options.MaxValueLength} characters>"))
+            : Note($"<{count} {what}>");
+    }
+
+    private object? Json(JToken token, int depth)
     {
         switch (token)
         {
             case JValue { Value: string text }:
                 return String(text);
+            case JValue { Value: null }:
+                _budget -= NodeCost;
+                return null;
             case JValue value:
-                _budget -= NodeCost * 2;
-                return new JValue(value);
+                return Walk(value.Value, depth);
             case JObject json:
             {
-                var result = new JObject();
-                int taken = 0;
+                var names = new List<string>(json.Count);
+                var values = new List<object?>(json.Count);
                 foreach (var property in json.Properties())
                 {
-                    if (!CanTake(taken))
+                    if (!CanTake(names.Count))
                     {
-                        result["<truncated>"] = MoreNote(json.Count - taken, "properties");
+                        names.Add("<truncated>");
+                        values.Add(MoreNote(json.Count - values.Count, "properties"));
                         break;
                     }
 
                     _budget -= property.Name.Length + NodeCost;
-                    result[property.Name] = SecretNames.IsSecret(property.Name) && !IsHarmless(property.Value) ? Redacted() : Walk(property.Value, depth + 1);
-                    taken++;
+                    names.Add(property.Name);
+                    values.Add(SecretNames.IsSecret(property.Name) && !IsHarmless(property.Value) ? Redacted() : Walk(property.Value, depth + 1));
                 }
 
-                return result;
+                return new TraceObject([.. names], [.. values]);
             }
 
             case JArray array:
             {
-                var result = new JArray();
-                int taken = 0;
+                var items = new List<object?>(Math.Min(array.Count, _options.MaxItems + 1));
                 foreach (var item in array)
                 {
-                    if (!CanTake(taken))
+                    if (!CanTake(items.Count))
                     {
-                        result.Add(MoreNote(array.Count - taken, "items"));
+                        items.Add(MoreNote(array.Count - items.Count, "items"));
                         break;
                     }
 
-                    result.Add(Walk(item, depth + 1));
-                    taken++;
+                    items.Add(Walk(item, depth + 1));
                 }
 
-                return result;
+                return items.ToArray();
             }
 
             case JProperty property:
@@ -266,66 +353,93 @@ internal sealed class TraceWalker(TraceOptions options)
         }
     }
 
-    private static bool IsHarmless(JToken token) =>
-        token.Type is JTokenType.Null or JTokenType.Undefined or JTokenType.Integer or JTokenType.Float or JTokenType.Boolean;
-
-    private bool CanTake(int taken) => taken < _options.MaxItems && _budget > 0;
-
-    private JValue MoreNote(int? left, string what)
+    private object?[] Collection(IEnumerable collection, TraceTypeInfo info, int depth)
     {
-        var count = left is null ? "more" : left.Value.ToString(CultureInfo.InvariantCulture) + " more";
-        return _budget <= 0
-            ? Note(string.Create(CultureInfo.InvariantCulture, $"<{count} {what} left out: the value passed {_options.MaxValueLength} characters>"))
-            : Note($"<{count} {what}>");
-    }
+        if (collection is IList list)
+        {
+            // Lists and arrays by index: no enumerator to allocate, and the count is at hand for sizing.
+            int count;
+            try
+            {
+                count = list.Count;
+            }
+#pragma warning disable CA1031 // A list whose Count throws still shows in the trace.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                return [ErrorNote(e)];
+            }
 
-    private JArray Collection(IEnumerable collection, TraceTypeInfo info, int depth)
-    {
-        var result = new JArray();
-        int taken = 0;
-        IEnumerator? items = null;
+            var items = new object?[Math.Min(count, _options.MaxItems + 1)];
+            int taken = 0;
+            try
+            {
+                for (; taken < items.Length; taken++)
+                {
+                    if (!CanTake(taken))
+                    {
+                        items[taken] = MoreNote(count - taken, "items");
+                        taken++;
+                        break;
+                    }
+
+                    items[taken] = Walk(list[taken], depth + 1);
+                }
+            }
+#pragma warning disable CA1031 // A list whose indexer throws shows what it gave, then the error.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                items[taken++] = ErrorNote(e);
+            }
+
+            return taken == items.Length ? items : items[..taken];
+        }
+
+        var taking = new List<object?>();
+        IEnumerator? enumerator = null;
         try
         {
-            items = collection.GetEnumerator();
-            while (items.MoveNext())
+            enumerator = collection.GetEnumerator();
+            while (enumerator.MoveNext())
             {
-                if (!CanTake(taken))
+                if (!CanTake(taking.Count))
                 {
-                    result.Add(MoreNote(CountOf(collection, info) - taken, "items"));
+                    taking.Add(MoreNote(CountOf(collection, info) - taking.Count, "items"));
                     break;
                 }
 
-                result.Add(Walk(items.Current, depth + 1));
-                taken++;
+                taking.Add(Walk(enumerator.Current, depth + 1));
             }
         }
 #pragma warning disable CA1031 // A collection whose enumerator throws shows what it gave, then the error.
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            result.Add(ErrorNote(e));
+            taking.Add(ErrorNote(e));
         }
         finally
         {
-            (items as IDisposable)?.Dispose();
+            (enumerator as IDisposable)?.Dispose();
         }
 
-        return result;
+        return [.. taking];
     }
 
-    private JObject Dictionary(object dictionary, TraceTypeInfo info, int depth)
+    private TraceObject Dictionary(object dictionary, TraceTypeInfo info, int depth)
     {
-        var result = new JObject();
-        int taken = 0;
+        var names = new List<string>();
+        var values = new List<object?>();
         IEnumerator? entries = null;
         try
         {
             entries = dictionary is IDictionary plain ? plain.GetEnumerator() : ((IEnumerable)dictionary).GetEnumerator();
             while (entries.MoveNext())
             {
-                if (!CanTake(taken))
+                if (!CanTake(names.Count))
                 {
-                    result["<truncated>"] = MoreNote(CountOf(dictionary, info) - taken, "entries");
+                    names.Add("<truncated>");
+                    values.Add(MoreNote(CountOf(dictionary, info) - values.Count, "entries"));
                     break;
                 }
 
@@ -345,22 +459,23 @@ internal sealed class TraceWalker(TraceOptions options)
 
                 string name = KeyText(key);
                 _budget -= name.Length + NodeCost;
-                result[name] = SecretNames.IsSecret(name) && !SecretNames.IsHarmless(value) ? Redacted() : Walk(value, depth + 1);
-                taken++;
+                names.Add(name);
+                values.Add(SecretNames.IsSecret(name) && !SecretNames.IsHarmless(value) ? Redacted() : Walk(value, depth + 1));
             }
         }
 #pragma warning disable CA1031 // A dictionary whose enumerator throws shows what it gave, then the error.
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            result["<error>"] = ErrorNote(e);
+            names.Add("<error>");
+            values.Add(ErrorNote(e));
         }
         finally
         {
             (entries as IDisposable)?.Dispose();
         }
 
-        return result;
+        return new TraceObject([.. names], [.. values]);
     }
 
     private string KeyText(object? key)
@@ -390,25 +505,31 @@ internal sealed class TraceWalker(TraceOptions options)
         };
     }
 
-    private JObject Exception(Exception exception)
+    private TraceObject Exception(Exception exception)
     {
         Complete = false;
-        var result = new JObject { ["type"] = exception.GetType().FullName };
-        result["message"] = Read(exception, static e => ((Exception)e).Message, out var message) ?? (JToken)String((string?)message ?? string.Empty);
-        return result;
+        var message = Read(exception, static e => ((Exception)e).Message, out var read) ?? String((string?)read ?? string.Empty);
+        return new TraceObject(s_exceptionNames, [exception.GetType().FullName, message]);
     }
 
-    private JObject Object(object value, TraceTypeInfo info, int depth)
+    private TraceObject Object(object value, TraceTypeInfo info, int depth)
     {
-        var result = new JObject();
-        foreach (var member in info.Members)
+        var members = info.Members;
+        var values = new object?[members.Length];
+        for (int i = 0; i < members.Length; i++)
         {
             if (_budget <= 0)
             {
-                result["<truncated>"] = Note(string.Create(CultureInfo.InvariantCulture, $"<more members left out: the value passed {_options.MaxValueLength} characters>"));
-                break;
+                // Out of budget: the members read so far, and a note for the rest.
+                var names = new string[i + 1];
+                Array.Copy(info.MemberNames, names, i);
+                names[i] = "<truncated>";
+                var kept = values[..(i + 1)];
+                kept[i] = Note(string.Create(CultureInfo.InvariantCulture, $"<{members.Length - i} more members left out: the value passed {_options.MaxValueLength} characters>"));
+                return new TraceObject(names, kept);
             }
 
+            var member = members[i];
             _budget -= member.Name.Length + NodeCost;
             object? item;
             try
@@ -419,13 +540,13 @@ internal sealed class TraceWalker(TraceOptions options)
             catch (Exception e)
 #pragma warning restore CA1031
             {
-                result[member.Name] = ErrorNote(e);
+                values[i] = ErrorNote(e);
                 continue;
             }
 
-            result[member.Name] = member.Secret && !SecretNames.IsHarmless(item) ? Redacted() : Walk(item, depth + 1);
+            values[i] = member.Secret && !SecretNames.IsHarmless(item) ? Redacted() : Walk(item, depth + 1);
         }
 
-        return result;
+        return new TraceObject(info.MemberNames, values);
     }
 }
