@@ -57,6 +57,25 @@ public class TraceSnapshotTests
 
     private static readonly TraceOptions Options = TraceOptions.Default;
 
+    private sealed class OnlyReadOnly(Dictionary<Course, int> inner) : IReadOnlyDictionary<Course, int>
+    {
+        public int Count => inner.Count;
+
+        public IEnumerable<Course> Keys => inner.Keys;
+
+        public IEnumerable<int> Values => inner.Values;
+
+        public int this[Course key] => inner[key];
+
+        public bool ContainsKey(Course key) => inner.ContainsKey(key);
+
+        public bool TryGetValue(Course key, out int value) => inner.TryGetValue(key, out value);
+
+        public IEnumerator<KeyValuePair<Course, int>> GetEnumerator() => inner.GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
     private static readonly object[] Leaves =
     [
         "text", 42, 4.5, true, 'c', 12.5m, Course.Main, new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc), DateTimeOffset.UnixEpoch,
@@ -303,6 +322,27 @@ public class TraceSnapshotTests
         var written = TraceSnapshot.ToToken(TraceSnapshot.Capture(new InvalidOperationException("boom"), Options), Options);
 
         Assert.That(written.ToString(Formatting.None), Is.EqualTo("""{"type":"System.InvalidOperationException","message":"boom"}"""));
+    }
+
+    [Test]
+    public void Capture_SystemTextJsonValues_AreWrittenAsTheJsonTheyHold()
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse("""{"a":1,"b":[true,"x"],"api_key":"k"}""")!;
+        var element = System.Text.Json.JsonDocument.Parse("""{"n":2}""").RootElement;
+
+        var written = TraceSnapshot.ToToken(TraceSnapshot.Capture(new { Node = node, Element = element }, Options), Options);
+
+        Assert.That(written.ToString(Formatting.None), Is.EqualTo("""{"Node":{"a":1,"b":[true,"x"],"api_key":"[REDACTED]"},"Element":{"n":2}}"""));
+    }
+
+    [Test]
+    public void Capture_ReadOnlyDictionaryWithoutIDictionary_IsWrittenByKey()
+    {
+        IReadOnlyDictionary<Course, int> counts = new OnlyReadOnly(new Dictionary<Course, int> { [Course.Starter] = 1, [Course.Main] = 2 });
+
+        var written = TraceSnapshot.ToToken(TraceSnapshot.Capture(counts, Options), Options);
+
+        Assert.That(written.ToString(Formatting.None), Is.EqualTo("""{"Starter":1,"Main":2}"""));
     }
 
     [Test]

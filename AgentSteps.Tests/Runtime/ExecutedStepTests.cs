@@ -83,6 +83,9 @@ public class ExecutedStepTests
         }
 
         [Step]
+        public virtual bool Login(string user, string password, int passwordLength) => password.Length == passwordLength;
+
+        [Step]
         public virtual int Outer() => Inner(1);
 
         [Step]
@@ -231,6 +234,20 @@ public class ExecutedStepTests
         Assert.That((string?)settings["Endpoint"], Is.EqualTo("https://api.example.com"));
         Assert.That((int?)settings["MaxTokens"], Is.EqualTo(256));
         Assert.That(runtime.ExecutedSteps.Single().Arguments["settings"], Is.InstanceOf<JObject>(), "a scrubbed value stays JSON");
+    }
+
+    [Test]
+    public void ToJson_ParameterNamedLikeASecret_IsScrubbed()
+    {
+        using var runtime = new Runtime(new SampleChatClient());
+
+        Assert.That(Steps.Create<Work>().Login("ada", "hunter2", 7), Is.True);
+
+        var arguments = Step(runtime)["arguments"]!;
+        Assert.That(runtime.ToJson(), Does.Not.Contain("hunter2"));
+        Assert.That((string?)arguments["user"], Is.EqualTo("ada"));
+        Assert.That((string?)arguments["password"], Is.EqualTo("[REDACTED]"));
+        Assert.That((int?)arguments["passwordLength"], Is.EqualTo(7));
     }
 
     [Test]

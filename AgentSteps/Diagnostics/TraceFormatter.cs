@@ -85,7 +85,7 @@ internal static class TraceFormatter
 
         if (step.Exception is { } exception)
         {
-            json["error"] = new JObject { ["type"] = exception.GetType().FullName, ["message"] = Text.Truncate(exception.Message, step.TraceOptions.MaxStringLength) };
+            json["error"] = new JObject { ["type"] = exception.GetType().FullName, ["message"] = Text.Truncate(MessageOf(exception), step.TraceOptions.MaxStringLength) };
         }
         else
         {
@@ -102,12 +102,31 @@ internal static class TraceFormatter
         var names = step.ArgumentNames;
         for (int i = 0; i < names.Length; i++)
         {
-            arguments[names[i]] = TraceSnapshot.ToToken(step.ArgumentSnapshot(i), step.TraceOptions);
+            var snapshot = step.ArgumentSnapshot(i);
+
+            // A parameter named like a secret (password, apiKey...) is scrubbed as a member of that name would be.
+            arguments[names[i]] = SecretNames.IsSecret(names[i]) && !SecretNames.IsHarmless(snapshot)
+                ? SecretNames.Redacted
+                : TraceSnapshot.ToToken(snapshot, step.TraceOptions);
         }
 
         return arguments;
     }
 
     /// <summary>A failed step's message on one line, capped so that one long message cannot swamp the tree.</summary>
-    private static string FailureMessage(Exception exception) => Text.Truncate(exception.Message.ReplaceLineEndings(" "), MaxMessageLength);
+    private static string FailureMessage(Exception exception) => Text.Truncate(MessageOf(exception).ReplaceLineEndings(" "), MaxMessageLength);
+
+    private static string MessageOf(Exception exception)
+    {
+        try
+        {
+            return exception.Message;
+        }
+#pragma warning disable CA1031 // An exception whose Message throws must not fail the whole trace.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return $"(the {exception.GetType().Name}'s message could not be read)";
+        }
+    }
 }

@@ -151,7 +151,7 @@ internal sealed class TraceWalker(TraceOptions options)
                 return Note(MarkerText(info));
             case TraceValueKind.Text:
                 Complete = false;
-                return Read(value, TextOf, out var written) ?? String((string)written!);
+                return Read(value, TextOf, out var written) ?? Text(value, (string)written!, depth);
         }
 
         if (_budget <= 0)
@@ -196,6 +196,9 @@ internal sealed class TraceWalker(TraceOptions options)
         _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? string.Empty,
     };
 
+    private static bool IsSystemTextJson(object value) =>
+        value is System.Text.Json.JsonElement or System.Text.Json.JsonDocument or System.Text.Json.Nodes.JsonNode;
+
     private static Exception Unwrap(Exception e) =>
         e is (TargetInvocationException or JsonSerializationException) && e.InnerException is { } inner ? Unwrap(inner) : e;
 
@@ -232,6 +235,24 @@ internal sealed class TraceWalker(TraceOptions options)
         }
 
         return false;
+    }
+
+    /// <summary>System.Text.Json values are written as the JSON they hold (when short enough to parse); others as their text.</summary>
+    private object? Text(object value, string text, int depth)
+    {
+        if (IsSystemTextJson(value) && text.Length <= _options.MaxStringLength)
+        {
+            try
+            {
+                return Json(JToken.Parse(text), depth);
+            }
+            catch (JsonException)
+            {
+                // Deeper than the parser's limit: the text then.
+            }
+        }
+
+        return String(text);
     }
 
     private string String(string text)

@@ -7,7 +7,7 @@ namespace AgentSteps;
 /// trace shows what the step saw and can never crash, hang or balloon.
 /// </summary>
 /// <remarks>
-/// Members whose names (or dictionary keys) contain <c>authorization</c>, <c>apikey</c>, <c>password</c>,
+/// Parameters, members and dictionary keys whose names contain <c>authorization</c>, <c>apikey</c>, <c>password</c>,
 /// <c>passwd</c>, <c>secret</c>, <c>token</c>, <c>cookie</c>, <c>credential</c> or <c>privatekey</c> (any case,
 /// ignoring <c>_</c> and <c>-</c>) are written as <c>[REDACTED]</c>, unless their value is a number, a Boolean or
 /// <see langword="null"/>: counts and flags such as <c>MaxTokens</c> or <c>InputTokenCount</c> reveal nothing.
