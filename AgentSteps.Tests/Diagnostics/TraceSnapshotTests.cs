@@ -131,6 +131,19 @@ public class TraceSnapshotTests
     }
 
     [Test]
+    public void Materialize_TupleArrayAndDictionary_RebuildEqualValues()
+    {
+        var values = new object[] { (1, "one"), new[] { 1.5, 2.5 }, new Dictionary<string, List<Course>> { ["menu"] = [Course.Starter, Course.Main] } };
+
+        foreach (var value in values)
+        {
+            var rebuilt = TraceSnapshot.Materialize(TraceSnapshot.Capture(value, Options), Options);
+
+            Assert.That(rebuilt, Is.EqualTo(value).And.Not.SameAs(value));
+        }
+    }
+
+    [Test]
     public void Materialize_TypeJsonCannotRebuild_ReturnsTheSnapshotAsJson()
     {
         var rebuilt = TraceSnapshot.Materialize(TraceSnapshot.Capture(new PrivateState(21), Options), Options);
