@@ -42,4 +42,16 @@ public class TraceOptionsTests
         Assert.That(e!.Message, Does.Contain("TraceOptions.Default is read-only"));
         Assert.That(TraceOptions.Default.MaxItems, Is.EqualTo(TraceOptions.DefaultMaxItems));
     }
+
+    [Test]
+    public void Clone_CopiesTheCapsSoLaterChangesDoNotReachTheCopy()
+    {
+        var options = new TraceOptions { MaxDepth = 3, MaxItems = 4, MaxStringLength = 5, MaxValueLength = 6 };
+
+        var copy = options.Clone();
+        options.MaxItems = 40;
+
+        Assert.That((copy.MaxDepth, copy.MaxItems, copy.MaxStringLength, copy.MaxValueLength), Is.EqualTo((3, 4, 5, 6)));
+        Assert.That(TraceOptions.Default.Clone(), Is.SameAs(TraceOptions.Default));
+    }
 }

@@ -112,8 +112,8 @@ public sealed class TraceOptions
         }
     }
 
-    /// <summary>Copies the caps, so that a runtime is not affected by later changes to its options.</summary>
-    internal TraceOptions Clone() => new()
+    /// <summary>Copies the caps, so that a runtime is not affected by later changes to its options (<see cref="Default"/> cannot change: it is returned as is).</summary>
+    internal TraceOptions Clone() => _readOnly ? this : new()
     {
         _maxDepth = _maxDepth,
         _maxItems = _maxItems,
