@@ -1,14 +1,20 @@
 using System.Globalization;
 using System.Text;
-using AgentSteps.StructuredOutput;
+using AgentSteps.Internal;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
 
 namespace AgentSteps.Diagnostics;
 
-/// <summary>Writes a run's call tree as text and as JSON.</summary>
+/// <summary>
+/// Writes a run's call tree as text and as JSON, from the snapshots taken at record time (see <see cref="TraceSnapshot"/>):
+/// it runs no user code, never blocks, and every value is already capped.
+/// </summary>
 internal static class TraceFormatter
 {
+    /// <summary>How much of a failed step's message <see cref="FormatTree"/> shows.</summary>
+    public const int MaxMessageLength = 200;
+
     public static string FormatTree(IReadOnlyList<ExecutedStep> roots)
     {
         var text = new StringBuilder();
@@ -34,7 +40,13 @@ internal static class TraceFormatter
 
     private static void Append(StringBuilder text, ExecutedStep step, string indent, string childIndent)
     {
-        text.Append(indent).AppendLine(step.ToString());
+        text.Append(indent).Append(step.ToString());
+        if (step.Exception is { } exception)
+        {
+            text.Append(": ").Append(FailureMessage(exception));
+        }
+
+        text.AppendLine();
         var children = OrderByStart(step.Children).ToList();
         for (int i = 0; i < children.Count; i++)
         {
@@ -53,7 +65,7 @@ internal static class TraceFormatter
             ["loop"] = step.Loop,
             ["startedAt"] = step.StartedAt.ToString("O", CultureInfo.InvariantCulture),
             ["durationMs"] = Math.Round(step.Duration.TotalMilliseconds, 3),
-            ["arguments"] = new JObject(step.Arguments.Select(a => new JProperty(a.Key, ToToken(a.Value)))),
+            ["arguments"] = Arguments(step),
         };
         if (step.Model is not null)
         {
@@ -73,32 +85,48 @@ internal static class TraceFormatter
 
         if (step.Exception is { } exception)
         {
-            json["error"] = new JObject { ["type"] = exception.GetType().FullName, ["message"] = exception.Message };
+            json["error"] = new JObject { ["type"] = exception.GetType().FullName, ["message"] = Text.Truncate(MessageOf(exception), step.TraceLimits.MaxStringLength) };
         }
         else
         {
-            json["result"] = ToToken(step.Result);
+            json["result"] = TraceSnapshot.ToToken(step.ResultSnapshot, step.TraceLimits);
         }
 
         json["children"] = new JArray(OrderByStart(step.Children).Select(ToJson));
         return json;
     }
 
-    private static JToken ToToken(object? value)
+    private static JObject Arguments(ExecutedStep step)
     {
-        if (value is null)
+        var arguments = new JObject();
+        var names = step.ArgumentNames;
+        for (int i = 0; i < names.Length; i++)
         {
-            return JValue.CreateNull();
+            var snapshot = step.ArgumentSnapshot(i);
+
+            // A parameter named like a secret (password, apiKey...) is scrubbed as a member of that name would be.
+            arguments[names[i]] = SecretNames.IsSecret(names[i]) && !SecretNames.IsHarmless(snapshot)
+                ? SecretNames.Redacted
+                : TraceSnapshot.ToToken(snapshot, step.TraceLimits);
         }
 
+        return arguments;
+    }
+
+    /// <summary>A failed step's message on one line, capped so that one long message cannot swamp the tree.</summary>
+    private static string FailureMessage(Exception exception) => Text.Truncate(MessageOf(exception).ReplaceLineEndings(" "), MaxMessageLength);
+
+    private static string MessageOf(Exception exception)
+    {
         try
         {
-            return JToken.FromObject(value, AgentStepsJson.Serializer);
+            return exception.Message;
         }
-        catch (JsonException)
+#pragma warning disable CA1031 // An exception whose Message throws must not fail the whole trace.
+        catch (Exception)
+#pragma warning restore CA1031
         {
-            // A value Json.NET cannot write still shows in the trace, as text.
-            return value.ToString();
+            return $"(the {exception.GetType().Name}'s message could not be read)";
         }
     }
 }

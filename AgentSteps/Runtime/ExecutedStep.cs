@@ -1,4 +1,5 @@
 using System.Globalization;
+using AgentSteps.Diagnostics;
 using AgentSteps.Inspection;
 using Microsoft.Extensions.AI;
 
@@ -11,7 +12,9 @@ namespace AgentSteps;
 public sealed class ExecutedStep
 {
     private readonly StepDescriptor _descriptor;
-    private readonly object?[] _arguments;
+    private readonly object?[] _arguments; // snapshots taken when the step started (TraceSnapshot)
+    private object? _result; // the snapshot taken when the step finished
+    private object? _resultValue; // the result rebuilt from its snapshot on first read
     private IReadOnlyDictionary<string, object?>? _argumentView;
     private List<ExecutedStep>? _children;
     private ChildOrdinals _childOrdinals;
@@ -23,7 +26,7 @@ public sealed class ExecutedStep
     internal ExecutedStep(StepDescriptor descriptor, object?[] arguments, ExecutedStep? parent, Runtime owner, int ordinal, DateTimeOffset startedAt)
     {
         _descriptor = descriptor;
-        _arguments = arguments;
+        _arguments = Capture(arguments, owner.Configuration.Trace);
         Owner = owner;
         Parent = parent;
         Ordinal = ordinal;
@@ -55,12 +58,37 @@ public sealed class ExecutedStep
     /// <summary>Gets whether the step ran code or called a model.</summary>
     public StepKind Kind => _descriptor.Kind;
 
-    /// <summary>Gets the arguments by parameter name (a <see cref="CancellationToken"/> parameter is left out).</summary>
+    /// <summary>
+    /// Gets the arguments by parameter name (a <see cref="CancellationToken"/> parameter is left out), as they were when
+    /// the step started: a list changed later still shows its state at the call. Each is a copy rebuilt from the trace's
+    /// snapshot (see <see cref="StepTraceOptions"/>), or that snapshot as a <see cref="Newtonsoft.Json.Linq.JToken"/> when
+    /// it was capped or scrubbed; strings, numbers and other immutable values, and non-data objects such as delegates,
+    /// tasks and clients, are the values themselves.
+    /// </summary>
     public IReadOnlyDictionary<string, object?> Arguments =>
-        _argumentView ??= new StepArguments(_descriptor.ArgumentNames, _descriptor.ArgumentIndices, _arguments);
+        _argumentView ??= new StepArguments(_descriptor.ArgumentNames, _descriptor.ArgumentIndices, _arguments, Owner.Configuration.Trace);
 
-    /// <summary>Gets the step's result, or <see langword="null"/> when it failed or returns nothing.</summary>
-    public object? Result { get; private set; }
+    /// <summary>
+    /// Gets the step's result as it was when the step returned, or <see langword="null"/> when it failed or returns
+    /// nothing; rebuilt from the trace's snapshot as <see cref="Arguments"/> are.
+    /// </summary>
+    public object? Result
+    {
+        get
+        {
+            if (_result is not TraceValue)
+            {
+                return _result;
+            }
+
+            if (_resultValue is null)
+            {
+                Interlocked.CompareExchange(ref _resultValue, TraceSnapshot.Materialize(_result, Owner.Configuration.Trace), null);
+            }
+
+            return _resultValue;
+        }
+    }
 
     /// <summary>Gets the exception the step ended with, or <see langword="null"/> when it succeeded.</summary>
     public Exception? Exception { get; private set; }
@@ -85,6 +113,15 @@ public sealed class ExecutedStep
 
     /// <summary>Gets the runtime that recorded the step.</summary>
     internal Runtime Owner { get; }
+
+    /// <summary>Gets the caps the step's snapshots were taken with.</summary>
+    internal StepTraceOptions TraceLimits => Owner.Configuration.Trace;
+
+    /// <summary>Gets the snapshot of the result (see <see cref="TraceSnapshot"/>), for writing the trace without running user code.</summary>
+    internal object? ResultSnapshot => _result;
+
+    /// <summary>Gets the names of the arguments, in order.</summary>
+    internal string[] ArgumentNames => _descriptor.ArgumentNames;
 
     /// <summary>Gets when the step started.</summary>
     public DateTimeOffset StartedAt { get; }
@@ -188,9 +225,12 @@ public sealed class ExecutedStep
         Usage.Add(usage);
     }
 
+    /// <summary>Gets the snapshot of the argument at <paramref name="position"/> in <see cref="ArgumentNames"/>.</summary>
+    internal object? ArgumentSnapshot(int position) => _arguments[_descriptor.ArgumentIndices[position]];
+
     internal void Complete(object? result, TimeSpan duration)
     {
-        Result = result;
+        _result = TraceSnapshot.Capture(result, Owner.Configuration.Trace);
         Duration = duration;
     }
 
@@ -202,4 +242,21 @@ public sealed class ExecutedStep
 
     /// <summary>Called under the runtime's lock.</summary>
     internal void AddChild(ExecutedStep child) => (_children ??= []).Add(child);
+
+    /// <summary>Snapshots the call's arguments now: the caller may change them, and a ref parameter's slot is written back after the body.</summary>
+    private static object?[] Capture(object?[] arguments, StepTraceOptions trace)
+    {
+        if (arguments.Length == 0)
+        {
+            return arguments;
+        }
+
+        var snapshots = new object?[arguments.Length];
+        for (int i = 0; i < arguments.Length; i++)
+        {
+            snapshots[i] = TraceSnapshot.Capture(arguments[i], trace);
+        }
+
+        return snapshots;
+    }
 }

@@ -42,6 +42,7 @@ internal sealed class RuntimeConfiguration
         }
 
         TimeProvider = options.TimeProvider;
+        Trace = options.Trace;
         Log = options.Log is null && options.Logger is null ? RuntimeLog.None : new RuntimeLog(options.Log, options.Logger, options.EnableSensitiveData);
         Notify = new RunNotifier([.. options.Observers], Log);
 
@@ -53,6 +54,8 @@ internal sealed class RuntimeConfiguration
     }
 
     public TimeProvider TimeProvider { get; }
+
+    public StepTraceOptions Trace { get; }
 
     /// <summary>Gets a value indicating whether user middleware runs, which may await before a code step's body.</summary>
     public bool HasMiddleware { get; }

@@ -45,6 +45,7 @@ public sealed class RuntimeOptions
         ModelAliases = new FreezableDictionary<string, string>(_state, StringComparer.Ordinal);
         Middleware = new FreezableList<IStepMiddleware>(_state);
         Observers = new FreezableList<IRunObserver>(_state);
+        Trace = new StepTraceOptions(_state);
     }
 
     /// <summary>Gets or sets the client that answers every model without its own entry in <see cref="ModelClients"/>.</summary>
@@ -128,6 +129,12 @@ public sealed class RuntimeOptions
     /// stages and before the step's body or model call. <see cref="Use(IStepMiddleware)"/> adds to it.
     /// </summary>
     public IList<IStepMiddleware> Middleware { get; }
+
+    /// <summary>
+    /// Gets the caps on what the trace keeps of each argument and result (depth, items, characters), which keep
+    /// <see cref="Runtime.ToJson(bool)"/> and <see cref="ExecutedStep.Arguments"/> bounded. They freeze with these options.
+    /// </summary>
+    public StepTraceOptions Trace { get; }
 
     /// <summary>Gets the observers told of every step's start and end and of the run's end, in the order added.</summary>
     public IList<IRunObserver> Observers { get; }
