@@ -28,7 +28,7 @@ internal sealed class TelemetryStage : IStepStage
         if (activity is not null)
         {
             activity.SetTag("agentsteps.run.id", invocation.Runtime.RunId.ToString());
-            activity.SetTag("agentsteps.workflow", descriptor.Method.DeclaringType!.Name);
+            activity.SetTag("agentsteps.workflow", descriptor.Workflow);
             activity.SetTag("agentsteps.step.name", descriptor.Name);
             activity.SetTag("agentsteps.step.kind", descriptor.Kind == StepKind.Llm ? "llm" : "code");
         }
