@@ -44,8 +44,9 @@ public class RecipeApiTests
         var root = body.GetProperty("steps").GetProperty("steps")[0];
         Assert.That(root.GetProperty("name").GetString(), Is.EqualTo("CreateRecipe"));
         Assert.That(root.GetProperty("arguments").GetProperty("query").GetString(), Is.EqualTo("chicken parmesan"));
+        // The sample model's first validation says "invalid": one loop back.
         Assert.That(root.GetProperty("children").EnumerateArray().Select(c => c.GetProperty("name").GetString()),
-            Is.EqualTo(new[] { "DraftRecipe", "ImproveRecipe", "ValidateRecipe" }));
+            Is.EqualTo(new[] { "DraftRecipe", "ImproveRecipe", "ValidateRecipe", "CreateRecipe" }));
     }
 
     [Test]
@@ -133,7 +134,9 @@ public class RecipeApiTests
             var root = steps.GetProperty("steps");
             Assert.That(root.GetArrayLength(), Is.EqualTo(1));
             Assert.That(root[0].GetProperty("arguments").GetProperty("query").GetString(), Is.EqualTo($"dish {i}"));
-            Assert.That(root[0].GetProperty("children").GetArrayLength(), Is.EqualTo(3), $"request {i} saw another request's steps");
+            // Each run loops back exactly once: the sample model counts calls per run, so concurrent runs do not disturb each other.
+            Assert.That(root[0].GetProperty("children").GetArrayLength(), Is.EqualTo(4), $"request {i} saw another request's steps");
+            Assert.That(root[0].GetProperty("children")[3].GetProperty("children").GetArrayLength(), Is.EqualTo(3), $"request {i}'s loop back");
             Assert.That(root[0].GetProperty("children")[0].GetProperty("arguments").GetProperty("query").GetString(), Is.EqualTo($"dish {i}"));
         }
     }
