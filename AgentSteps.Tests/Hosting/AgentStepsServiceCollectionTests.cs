@@ -439,6 +439,19 @@ public class AgentStepsServiceCollectionTests
         Assert.That(e!.Message, Does.Contain("(IClock clock)").And.Contain("(IChatClient client)").And.Contain("[ActivatorUtilitiesConstructor]"));
     }
 
+    public abstract record RecordGreeter(IClock Clock)
+    {
+        [Step]
+        public virtual string Run() => Clock.Now;
+    }
+
+    [Test]
+    public void Constructor_OfARecordWorkflow_IsItsOwnNotTheCopyConstructor()
+    {
+        using var provider = BuildWith<RecordGreeter>();
+        Assert.That(provider.GetRequiredService<RecordGreeter>().Run(), Is.EqualTo("noon"));
+    }
+
     [Test]
     public void Builder_IsAnInterfaceInTheAgentStepsNamespace_AndTheDINamespaceHoldsOnlyExtensionClasses()
     {

@@ -90,6 +90,7 @@ internal sealed class AgentStepsServices(AgentStepsOptions options, IServiceProv
         var constructors = workflowType
             .GetConstructors(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
             .Where(c => c.IsPublic || c.IsFamily || c.IsFamilyOrAssembly)
+            .Where(c => c.GetParameters() is not [var only] || only.ParameterType != workflowType)   // a record's copy constructor would resolve the workflow itself
             .ToArray();
         var workflowName = StepNames.TypeName(workflowType);
         if (constructors.Length == 0)
