@@ -229,6 +229,32 @@ public class WorkflowDefinitionTests
         Assert.That(client.Requests.Single().SystemPrompt, Is.EqualTo("You pull the name out of the item."));
     }
 
+    /// <summary>Fails the first time its description is read, as a transient fault while inspecting would.</summary>
+    [AttributeUsage(AttributeTargets.Method)]
+    public sealed class FlakyDescriptionAttribute : DescriptionAttribute
+    {
+        private static int s_failuresLeft = 1;
+
+        public override string Description =>
+            Interlocked.Decrement(ref s_failuresLeft) >= 0 ? throw new InvalidOperationException("Transient fault.") : "Answer.";
+    }
+
+    public abstract class FlakyInspection
+    {
+        [Step(Model = "m")]
+        [FlakyDescription]
+        public abstract Answer Ask(string question);
+    }
+
+    [Test]
+    public void Create_AfterAnUnexpectedFailure_InspectsAgainInsteadOfRethrowingACachedFailure()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => Steps.Create<FlakyInspection>());
+        Assert.That(e!.Message, Is.EqualTo("Transient fault."));
+
+        Assert.That(Steps.Create<FlakyInspection>(), Is.Not.Null);
+    }
+
     private static WorkflowDefinitionException CreateFails<T>()
         where T : class =>
         Assert.Throws<WorkflowDefinitionException>(() => Steps.Create<T>())!;
