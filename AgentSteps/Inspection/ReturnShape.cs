@@ -33,19 +33,20 @@ internal abstract class ReturnShape
     /// without <c>ConfigureAwait(false)</c> in a middleware or chat client would otherwise post its continuation to the
     /// blocked thread of a single-threaded context (a UI thread, old ASP.NET) and never run.
     /// </summary>
-    public object? Invoke(Func<ValueTask<object?>> pipeline)
+    /// <remarks>The pipeline starts from a static lambda and its state, so that a call allocates no delegate.</remarks>
+    public object? Invoke<TState>(Func<TState, ValueTask<object?>> pipeline, TState state)
     {
         var context = SynchronizationContext.Current;
         if (IsAsync || context is null)
         {
-            return ToReturnValue(pipeline());
+            return ToReturnValue(pipeline(state));
         }
 
         ValueTask<object?> started;
         SynchronizationContext.SetSynchronizationContext(null);
         try
         {
-            started = pipeline();
+            started = pipeline(state);
         }
         finally
         {

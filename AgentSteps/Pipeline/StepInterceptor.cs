@@ -33,7 +33,7 @@ internal sealed class StepInterceptor(WorkflowDescriptor workflow, Hosting.RunBi
         }
 
         var call = new StepInvocation(runtime, descriptor, invocation);
-        invocation.ReturnValue = descriptor.Shape.Invoke(call.NextAsync);
+        invocation.ReturnValue = descriptor.Shape.Invoke(static c => c.NextAsync(), call);
     }
 
     private static void InterceptInOwnRun(IInvocation invocation, StepDescriptor descriptor, Hosting.RunBinding binding)
@@ -45,7 +45,7 @@ internal sealed class StepInterceptor(WorkflowDescriptor workflow, Hosting.RunBi
         try
         {
             var call = new StepInvocation(run, descriptor, invocation);
-            invocation.ReturnValue = descriptor.Shape.Invoke(() => CompleteAsync(call.NextAsync(), run, binding));
+            invocation.ReturnValue = descriptor.Shape.Invoke(static s => CompleteAsync(s.call.NextAsync(), s.run, s.binding), (call, run, binding));
         }
         finally
         {
