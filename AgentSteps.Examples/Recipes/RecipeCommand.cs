@@ -10,7 +10,10 @@ public static class RecipeCommand
         {
             options.ChatClient = new SampleChatClient();
             output.WriteLine(
-                $"No model configured: using the offline sample model. Set {RuntimeOptions.ApiKeyVariable} (or {RuntimeOptions.BaseUrlVariable} for a local server such as Ollama) to use a real one.");
+                "No model configured: using the offline sample model, whose answers are placeholders; its first validation says the recipe is invalid, " +
+                "so the workflow loops back once.");
+            output.WriteLine(
+                $"Set {RuntimeOptions.ApiKeyVariable} (or {RuntimeOptions.BaseUrlVariable} for a local server such as Ollama) to use a real model.");
         }
 
         using var runtime = new Runtime(options);

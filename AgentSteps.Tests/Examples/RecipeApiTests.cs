@@ -38,8 +38,9 @@ public class RecipeApiTests
         Assert.That(root.GetProperty("name").GetString(), Is.EqualTo("CreateRecipeAsync"));
         Assert.That(root.GetProperty("arguments").GetProperty("query").GetString(), Is.EqualTo("chicken parmesan"));
         Assert.That(root.GetProperty("result").GetProperty("ingredients").GetArrayLength(), Is.EqualTo(2));
+        // The sample model's first validation says "invalid": one loop back.
         Assert.That(root.GetProperty("children").EnumerateArray().Select(c => c.GetProperty("name").GetString()),
-            Is.EqualTo(new[] { "DraftRecipeAsync", "ImproveRecipeAsync", "ValidateRecipeAsync" }));
+            Is.EqualTo(new[] { "DraftRecipeAsync", "ImproveRecipeAsync", "ValidateRecipeAsync", "CreateRecipeAsync" }));
     }
 
     [Test]
@@ -250,7 +251,7 @@ public class RecipeApiTests
         var responses = await all.WaitAsync(TimeSpan.FromMinutes(2));
 
         Assert.That(responses.Select(r => r.StatusCode), Has.All.EqualTo(HttpStatusCode.OK));
-        Assert.That(model.Arrived, Is.EqualTo(3 * Requests), "three model steps per request");
+        Assert.That(model.Arrived, Is.EqualTo(6 * Requests), "three model steps per request, twice: the sample model's first validation loops back");
         Assert.That(model.ThreadsWhenAllArrived, Is.LessThan(Requests), "requests waiting for the model hold no thread each");
         var runIds = new HashSet<Guid>();
         foreach (var (i, _, body) in responses)
@@ -259,7 +260,9 @@ public class RecipeApiTests
             var steps = body.GetProperty("steps");
             Assert.That(steps.GetArrayLength(), Is.EqualTo(1));
             Assert.That(steps[0].GetProperty("arguments").GetProperty("query").GetString(), Is.EqualTo($"dish {i}"));
-            Assert.That(steps[0].GetProperty("children").GetArrayLength(), Is.EqualTo(3), $"request {i} saw another request's steps");
+            // Each run loops back exactly once: the sample model counts calls per run, so concurrent runs do not disturb each other.
+            Assert.That(steps[0].GetProperty("children").GetArrayLength(), Is.EqualTo(4), $"request {i} saw another request's steps");
+            Assert.That(steps[0].GetProperty("children")[3].GetProperty("children").GetArrayLength(), Is.EqualTo(3), $"request {i}'s loop back");
             Assert.That(steps[0].GetProperty("children")[0].GetProperty("arguments").GetProperty("query").GetString(), Is.EqualTo($"dish {i}"));
         }
     }

@@ -6,15 +6,27 @@ namespace AgentSteps.Tests;
 public class RecipeExampleTests
 {
     [Test]
-    public void RecipeWorkflow_OnTheSampleModel_ReturnsARecipeAfterThreeModelSteps()
+    public void RecipeWorkflow_OnTheSampleModel_LoopsBackOnceThenReturnsARecipe()
     {
         using var runtime = new Runtime(new SampleChatClient());
 
         var recipe = Steps.Create<RecipeWorkflow>().CreateRecipe("chicken parmesan");
 
         Assert.That(recipe.Ingredients, Has.Count.EqualTo(2));
-        Assert.That(runtime.ExecutedSteps.Select(s => s.Name), Is.EqualTo(new[] { "DraftRecipe", "ImproveRecipe", "ValidateRecipe", "CreateRecipe" }));
-        Assert.That(runtime.ExecutedSteps.Take(3).All(s => s.Model == "gpt-4o-mini" && s.Parent?.Name == "CreateRecipe"), Is.True);
+        Assert.That(runtime.ExecutedSteps.Select(s => s.Name), Is.EqualTo(new[]
+        {
+            "DraftRecipe", "ImproveRecipe", "ValidateRecipe",
+            "DraftRecipe", "ImproveRecipe", "ValidateRecipe", "CreateRecipe",
+            "CreateRecipe",
+        }));
+        var validations = runtime.ExecutedSteps.Where(s => s.Name == "ValidateRecipe").Select(s => (ValidationResult)s.Result!).ToList();
+        Assert.That(validations[0].IsValid, Is.False);
+        Assert.That(validations[0].Reason, Is.Not.Null.And.Not.Empty, "the first validation says why it failed");
+        Assert.That(validations[1], Is.EqualTo(new ValidationResult(true, null)));
+        var creates = runtime.ExecutedSteps.Where(s => s.Name == "CreateRecipe").ToList();
+        Assert.That(creates.Select(s => s.Loop), Is.EquivalentTo(new[] { 1, 2 }), "CreateRecipe entered twice");
+        Assert.That(creates.Single(s => s.Loop == 2).Parent, Is.SameAs(creates.Single(s => s.Loop == 1)), "the loop back is a child of the first attempt");
+        Assert.That(runtime.ExecutedSteps.Where(s => s.Kind == StepKind.Llm).Select(s => s.Model), Has.All.EqualTo("gpt-4o-mini"));
     }
 
     [Test]
@@ -49,8 +61,10 @@ public class RecipeExampleTests
 
             var text = output.ToString();
             Assert.That(exitCode, Is.Zero);
-            Assert.That(text, Does.StartWith("No model configured: using the offline sample model."));
-            Assert.That(text, Does.Contain("Ingredients:").And.Contain("CreateRecipe #1").And.Contain("└─ ValidateRecipe #1").And.Contain("gpt-4o-mini"));
+            Assert.That(text, Does.StartWith("No model configured: using the offline sample model"));
+            Assert.That(text, Does.Contain("its first validation says the recipe is invalid"));
+            Assert.That(text, Does.Contain("Ingredients:").And.Contain("CreateRecipe #1").And.Contain("ValidateRecipe #1").And.Contain("gpt-4o-mini"));
+            Assert.That(text, Does.Contain("CreateRecipe #2").And.Contain("└─ ValidateRecipe #2"), "one loop back");
         }
         finally
         {

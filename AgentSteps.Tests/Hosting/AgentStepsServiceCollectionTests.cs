@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 
 namespace AgentSteps.Tests;
@@ -277,5 +278,188 @@ public class AgentStepsServiceCollectionTests
         public void Dispose()
         {
         }
+    }
+
+    public sealed class WeakRunObserver : IRunObserver
+    {
+        public List<WeakReference<Runtime>> Runs { get; } = [];
+
+        public void OnRunCompleted(Runtime run) => Runs.Add(new WeakReference<Runtime>(run));
+    }
+
+    public sealed class GreeterHolder(Greeter greeter)
+    {
+        public Greeter Greeter { get; } = greeter;
+    }
+
+    [TestCase(ServiceLifetime.Singleton, false)]
+    [TestCase(ServiceLifetime.Transient, true)]
+    public void RootResolvedWorkflow_WithoutScopeValidation_KeepsNoRuns(ServiceLifetime lifetime, bool heldBySingleton)
+    {
+        const int Calls = 50;
+        var observer = new WeakRunObserver();
+        var client = new ScriptedChatClient();
+        for (int i = 0; i < Calls; i++)
+        {
+            client.Enqueue(Hello);
+        }
+
+        var services = new ServiceCollection();
+        services.AddSingleton<IClock, FixedClock>();
+        services.AddSingleton<GreeterHolder>();
+        services.AddChatClient(client);
+        services.AddAgentSteps(o => o.UseEnvironment = false).AddWorkflow<Greeter>(lifetime).AddRunObserver(observer);
+        using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = false });
+
+        CallFromRoot(provider, heldBySingleton, Calls);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        Assert.That(observer.Runs, Has.Count.EqualTo(Calls), "observers still see every run");
+        Assert.That(provider.GetRequiredService<IRunAccessor>().Runs, Is.Empty, "the root scope collects nothing");
+        Assert.That(observer.Runs.Count(r => r.TryGetTarget(out _)), Is.Zero, "no run outlives its call");
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void CallFromRoot(ServiceProvider provider, bool heldBySingleton, int calls)
+    {
+        var greeter = heldBySingleton ? provider.GetRequiredService<GreeterHolder>().Greeter : provider.GetRequiredService<Greeter>();
+        for (int i = 0; i < calls; i++)
+        {
+            greeter.Greet("x");
+        }
+    }
+
+    [Test]
+    public void ScopedWorkflow_StillCollectsItsRunsInTheScope()
+    {
+        using var provider = Build(s => s.AddChatClient(new ScriptedChatClient(Hello)), lifetime: ServiceLifetime.Scoped);
+        using var scope = provider.CreateScope();
+
+        scope.ServiceProvider.GetRequiredService<Greeter>().Greet("x");
+
+        Assert.That(scope.ServiceProvider.GetRequiredService<IRunAccessor>().Runs, Has.Count.EqualTo(1));
+    }
+
+    public interface IUnregistered
+    {
+    }
+
+    public abstract class TwoConstructors
+    {
+        protected TwoConstructors(IClock clock) => Chosen = "clock";
+
+        protected TwoConstructors(IClock clock, IUnregistered missing) => Chosen = "clock and missing";
+
+        public string Chosen { get; }
+
+        [Step]
+        public virtual string Run() => Chosen;
+    }
+
+    public abstract class MarkedConstructor
+    {
+        [ActivatorUtilitiesConstructor]
+        protected MarkedConstructor(IClock clock) => Chosen = "marked";
+
+        protected MarkedConstructor(IClock clock, IChatClient client) => Chosen = "longest";
+
+        public string Chosen { get; }
+
+        [Step]
+        public virtual string Run() => Chosen;
+    }
+
+    public abstract class DefaultedConstructor
+    {
+        protected DefaultedConstructor()
+        {
+            Chosen = "none";
+        }
+
+        protected DefaultedConstructor(IClock clock, string greeting = "hi") => Chosen = greeting;
+
+        public string Chosen { get; }
+
+        [Step]
+        public virtual string Run() => Chosen;
+    }
+
+    public abstract class AmbiguousConstructors
+    {
+        protected AmbiguousConstructors(IClock clock)
+        {
+        }
+
+        protected AmbiguousConstructors(IChatClient client)
+        {
+        }
+
+        [Step]
+        public virtual string Run() => "x";
+    }
+
+    private static ServiceProvider BuildWith<TWorkflow>()
+        where TWorkflow : class
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IClock, FixedClock>();
+        services.AddChatClient(new ScriptedChatClient());
+        services.AddAgentSteps(o => o.UseEnvironment = false).AddWorkflow<TWorkflow>();
+        return services.BuildServiceProvider();
+    }
+
+    [Test]
+    public void Constructor_TheLongestTheContainerCanSatisfy_IsChosen()
+    {
+        using var provider = BuildWith<TwoConstructors>();
+        Assert.That(provider.GetRequiredService<TwoConstructors>().Chosen, Is.EqualTo("clock"));
+    }
+
+    [Test]
+    public void Constructor_MarkedActivatorUtilitiesConstructor_Wins()
+    {
+        using var provider = BuildWith<MarkedConstructor>();
+        Assert.That(provider.GetRequiredService<MarkedConstructor>().Chosen, Is.EqualTo("marked"));
+    }
+
+    [Test]
+    public void Constructor_ParameterWithADefault_CountsAsSatisfied()
+    {
+        using var provider = BuildWith<DefaultedConstructor>();
+        Assert.That(provider.GetRequiredService<DefaultedConstructor>().Chosen, Is.EqualTo("hi"));
+    }
+
+    [Test]
+    public void Constructor_TwoEquallyLongSatisfiable_ThrowsSayingMarkOne()
+    {
+        using var provider = BuildWith<AmbiguousConstructors>();
+        var e = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<AmbiguousConstructors>());
+        Assert.That(e!.Message, Does.Contain("(IClock clock)").And.Contain("(IChatClient client)").And.Contain("[ActivatorUtilitiesConstructor]"));
+    }
+
+    public abstract record RecordGreeter(IClock Clock)
+    {
+        [Step]
+        public virtual string Run() => Clock.Now;
+    }
+
+    [Test]
+    public void Constructor_OfARecordWorkflow_IsItsOwnNotTheCopyConstructor()
+    {
+        using var provider = BuildWith<RecordGreeter>();
+        Assert.That(provider.GetRequiredService<RecordGreeter>().Run(), Is.EqualTo("noon"));
+    }
+
+    [Test]
+    public void Builder_IsAnInterfaceInTheAgentStepsNamespace_AndTheDINamespaceHoldsOnlyExtensionClasses()
+    {
+        var builder = new ServiceCollection().AddAgentSteps();
+
+        Assert.That(typeof(IAgentStepsBuilder).Namespace, Is.EqualTo("AgentSteps"));
+        Assert.That(builder, Is.InstanceOf<IAgentStepsBuilder>());
+        var diTypes = typeof(IAgentStepsBuilder).Assembly.GetExportedTypes().Where(t => t.Namespace == "Microsoft.Extensions.DependencyInjection");
+        Assert.That(diTypes, Is.Not.Empty.And.All.Matches<Type>(t => t.IsAbstract && t.IsSealed && t.Name.EndsWith("Extensions", StringComparison.Ordinal)));
     }
 }

@@ -49,8 +49,8 @@ public class SampleChatClientTests
         Assert.That(basket.Items, Has.Count.EqualTo(2));
         Assert.That(basket.Items[0].Name, Is.EqualTo("Sample Name"));
         Assert.That(basket.Items[0].Size, Is.EqualTo(Size.Small));
-        Assert.That(basket.Favourite, Is.Not.Null);
-        Assert.That(basket.Paid, Is.True);
+        Assert.That(basket.Favourite, Is.Not.Null, "the first call of a request fills nullables");
+        Assert.That(basket.Paid, Is.False, "the first call of a request answers false");
     }
 
     [Test]
@@ -83,7 +83,79 @@ public class SampleChatClientTests
     {
         var response = await new SampleChatClient().GetResponseAsync([new ChatMessage(ChatRole.User, "tell me")]);
         Assert.That(response.Text, Is.EqualTo("Sample reply to: tell me"));
-        Assert.That(response.Usage!.InputTokenCount, Is.EqualTo(2));
+        Assert.That(response.ModelId, Is.EqualTo("sample"));
+    }
+
+    [Test]
+    public async Task Response_SaysTheSampleAnsweredAndReportsNoTokens()
+    {
+        var response = await new SampleChatClient().GetResponseAsync([new ChatMessage(ChatRole.User, "hi")], new ChatOptions { ModelId = "gpt-4o-mini" });
+
+        Assert.That(response.ModelId, Is.EqualTo("sample (for gpt-4o-mini)"));
+        Assert.That(response.Usage, Is.Null, "words are not tokens, and no tokens were used");
+    }
+
+    private static async Task<Basket> NextBasket(SampleChatClient client, string system = "Fill the basket.")
+    {
+        var contract = OutputContract.For(typeof(Basket));
+        var response = await client.GetResponseAsync(
+            [new ChatMessage(ChatRole.System, system), new ChatMessage(ChatRole.User, "hi")],
+            new ChatOptions { ResponseFormat = contract.ResponseFormat });
+        Assert.That(contract.TryParse(response.Text, out var result, out var errors), Is.True, string.Join("; ", errors));
+        return (Basket)result!;
+    }
+
+    [Test]
+    public async Task RepeatedRequestInOneRun_CyclesBooleansAndNullablesThroughEveryCombination()
+    {
+        var client = new SampleChatClient();
+        using var runtime = new Runtime(client);
+
+        var answers = new List<(bool Paid, bool HasFavourite, bool HasCount)>();
+        for (int i = 0; i < 5; i++)
+        {
+            var basket = await NextBasket(client);
+            answers.Add((basket.Paid, basket.Favourite is not null, basket.Items[0].Count is not null));
+        }
+
+        Assert.That(answers, Is.EqualTo(new[] { (false, true, true), (true, false, false), (false, false, false), (true, true, true), (false, true, true) }));
+        Assert.That((await NextBasket(client, "Another request.")).Paid, Is.False, "each request shape counts on its own");
+    }
+
+    [Test]
+    public async Task EachRun_SeesTheSameAnswers()
+    {
+        var client = new SampleChatClient();
+        var paid = new List<bool>();
+        for (int run = 0; run < 2; run++)
+        {
+            using var runtime = new Runtime(client);
+            paid.Add((await NextBasket(client)).Paid);
+            paid.Add((await NextBasket(client)).Paid);
+        }
+
+        Assert.That(paid, Is.EqualTo(new[] { false, true, false, true }));
+    }
+
+    [Test]
+    public async Task OutsideAnyRun_CountsPerClient()
+    {
+        var client = new SampleChatClient();
+
+        Assert.That((await NextBasket(client)).Paid, Is.False);
+        Assert.That((await NextBasket(client)).Paid, Is.True);
+        Assert.That((await NextBasket(new SampleChatClient())).Paid, Is.False);
+    }
+
+    [Test]
+    public async Task LoopWaitingForANullableToBecomeNull_EndsOnTheSampleModel()
+    {
+        using var runtime = new Runtime(new SampleChatClient());
+
+        var review = await Steps.Create<AgentSteps.Examples.Snippets.ReviewWorkflow>().ReviewUntilCalmAsync("kettle");
+
+        Assert.That(review.Warning, Is.Null);
+        Assert.That(runtime.ExecutedSteps.Select(s => s.Name), Is.EqualTo(new[] { "ReviewAsync", "ReviewAsync", "ReviewUntilCalmAsync", "ReviewUntilCalmAsync" }));
     }
 
     [Test]

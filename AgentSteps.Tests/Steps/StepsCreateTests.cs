@@ -286,7 +286,7 @@ public class StepsCreateTests
     public void Create_NegativeMaxLoops_ThrowsNamingTheStep()
     {
         var e = CreateFails<NegativeMaxLoops>();
-        Assert.That(e.Message, Does.Contain("'NegativeMaxLoops.Run' has an invalid attribute value"));
+        Assert.That(e.Message, Does.Contain("'NegativeMaxLoops.Run' sets MaxLoops = -1 on its [Step] attribute, which is invalid: The value must be at least 0. Fix MaxLoops"));
     }
 
     [Test]
@@ -308,7 +308,7 @@ public class StepsCreateTests
     public void Create_ArgumentsMatchingNoConstructor_ThrowsArgumentException()
     {
         var e = Assert.Throws<ArgumentException>(() => Steps.Create<WithConstructor>(42));
-        Assert.That(e!.Message, Does.Contain("'WithConstructor' has no accessible constructor that takes (Int32)"));
+        Assert.That(e!.Message, Does.Contain("'WithConstructor' has no accessible constructor that takes (int). Its constructors: WithConstructor(string greeting)."));
     }
 
     [Test]

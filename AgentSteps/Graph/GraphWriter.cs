@@ -16,7 +16,7 @@ internal static class GraphWriter
     {
         var layout = new Layout(graph);
         var dot = new StringBuilder();
-        dot.Append("digraph ").Append(Quote(graph.WorkflowType.Name + "." + graph.Root.Name)).AppendLine(" {");
+        dot.Append("digraph ").Append(Quote(graph.Root.QualifiedName)).AppendLine(" {");
         dot.AppendLine("  graph [compound=true, rankdir=TB, fontname=\"Helvetica\", labeljust=l];");
         dot.AppendLine("  node [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=11];");
         dot.AppendLine("  edge [fontname=\"Helvetica\", fontsize=9];");

@@ -35,19 +35,22 @@ public sealed class StepGraph
 
     /// <summary>Gets the graph of <typeparamref name="TWorkflow"/> rooted at one of its steps. Graphs are cached per workflow and root.</summary>
     /// <typeparam name="TWorkflow">The workflow class.</typeparam>
-    /// <param name="rootStepName">The name of the step to start from, such as <c>nameof(RecipeWorkflow.CreateRecipe)</c>.</param>
+    /// <param name="rootStepName">
+    /// The name of the step to start from, such as <c>nameof(RecipeWorkflow.CreateRecipe)</c>; for an overloaded step, its
+    /// signature with C# type names, such as <c>Go(string, int)</c>.
+    /// </param>
     /// <returns>The graph.</returns>
-    /// <exception cref="ArgumentException">The type is not a workflow, or has no step of that name.</exception>
+    /// <exception cref="ArgumentException">The type is not a workflow, has no step of that name, or has several (overloads: the message lists their signatures).</exception>
     /// <exception cref="WorkflowDefinitionException">The workflow class cannot work as written.</exception>
     public static StepGraph For<TWorkflow>(string rootStepName)
         where TWorkflow : class => For(typeof(TWorkflow), rootStepName);
 
     /// <summary>Gets the graph of a workflow rooted at one of its steps. Graphs are cached per workflow and root.</summary>
     /// <param name="workflowType">The workflow class.</param>
-    /// <param name="rootStepName">The name of the step to start from.</param>
+    /// <param name="rootStepName">The name of the step to start from; for an overloaded step, its signature, such as <c>Go(string, int)</c>.</param>
     /// <returns>The graph.</returns>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">The type is not a workflow, or has no step of that name.</exception>
+    /// <exception cref="ArgumentException">The type is not a workflow, has no step of that name, or has several (overloads: the message lists their signatures).</exception>
     /// <exception cref="WorkflowDefinitionException">The workflow class cannot work as written.</exception>
     /// <exception cref="InvalidOperationException">The workflow's assembly cannot be read from disk (a dynamic assembly).</exception>
     public static StepGraph For(Type workflowType, string rootStepName)
@@ -91,20 +94,12 @@ public sealed class StepGraph
         if (steps.Count == 0)
         {
             throw new ArgumentException(
-                $"Type '{workflowType.Name}' is not a workflow: it has no [Step] methods. Pass a workflow class, such as one with virtual [Step] methods.",
+                $"Type '{Inspection.StepNames.TypeName(workflowType)}' is not a workflow: it has no [Step] methods. Pass a workflow class, such as one with virtual [Step] methods.",
                 nameof(workflowType));
         }
 
         Inspection.WorkflowInspector.Inspect(workflowType);
-        var rootMethod = steps.FirstOrDefault(m => m.Name == rootStepName);
-        if (rootMethod is null)
-        {
-            var names = string.Join(", ", steps.Select(m => m.Name).Distinct().Order(StringComparer.Ordinal));
-            var message = workflowType.GetMethods(AllInstanceMethods).Any(m => m.Name == rootStepName)
-                ? $"Method '{workflowType.Name}.{rootStepName}' is not a step. Mark it [Step], or start the graph from one of the steps: {names}."
-                : $"Workflow '{workflowType.Name}' has no step named '{rootStepName}'. Its steps: {names}.";
-            throw new ArgumentException(message, nameof(rootStepName));
-        }
+        var rootMethod = FindRoot(workflowType, steps, rootStepName);
 
         var nodes = new Dictionary<MethodInfo, StepNode>(MethodHandleComparer.Instance);
         var order = new List<StepNode>();
@@ -115,10 +110,12 @@ public sealed class StepGraph
         {
             if (!nodes.TryGetValue(method, out var node))
             {
-                node = new StepNode(method, method.GetCustomAttribute<StepAttribute>(inherit: true)!);
+                // A step of this workflow (its base classes' included) is named for this workflow; another workflow's for its own.
+                var owner = method.DeclaringType!.IsAssignableFrom(context) ? context : method.DeclaringType;
+                node = new StepNode(method, method.GetCustomAttribute<StepAttribute>(inherit: true)!, Inspection.StepNames.StepName(owner, method), Inspection.StepNames.TypeName(owner));
                 nodes[method] = node;
                 order.Add(node);
-                contexts[node] = method.DeclaringType!.IsAssignableFrom(context) ? context : method.DeclaringType;
+                contexts[node] = owner;
                 queue.Enqueue(node);
             }
 
@@ -152,6 +149,40 @@ public sealed class StepGraph
         MarkBackEdges(root, new HashSet<StepNode>(), new HashSet<StepNode>());
         return new StepGraph(workflowType, root, order);
     }
+
+    /// <summary>Finds the root step by its name, or by its signature (<c>Go(string, int)</c>) when the name is overloaded.</summary>
+    private static MethodInfo FindRoot(Type workflowType, List<MethodInfo> steps, string rootStepName)
+    {
+        var named = steps.Where(m => m.Name == rootStepName).ToList();
+        if (named.Count == 1)
+        {
+            return named[0];
+        }
+
+        var workflowName = Inspection.StepNames.TypeName(workflowType);
+        if (named.Count > 1)
+        {
+            var overloads = string.Join(", ", named.Select(Inspection.StepNames.Signature).Order(StringComparer.Ordinal));
+            throw new ArgumentException(
+                $"Workflow '{workflowName}' has {named.Count} steps named '{rootStepName}': {overloads}. Pass the one to start from by its signature, such as \"{Inspection.StepNames.Signature(named[^1])}\".",
+                nameof(rootStepName));
+        }
+
+        var wanted = WithoutSpaces(rootStepName);
+        var bySignature = steps.FirstOrDefault(m => WithoutSpaces(Inspection.StepNames.Signature(m)) == wanted);
+        if (bySignature is not null)
+        {
+            return bySignature;
+        }
+
+        var names = string.Join(", ", steps.Select(m => Inspection.StepNames.StepName(workflowType, m)).Distinct().Order(StringComparer.Ordinal));
+        var message = workflowType.GetMethods(AllInstanceMethods).Any(m => m.Name == rootStepName)
+            ? $"Method '{workflowName}.{rootStepName}' is not a step. Mark it [Step], or start the graph from one of the steps: {names}."
+            : $"Workflow '{workflowName}' has no step named '{rootStepName}'. Its steps: {names}.";
+        throw new ArgumentException(message, nameof(rootStepName));
+    }
+
+    private static string WithoutSpaces(string text) => string.Concat(text.Where(c => !char.IsWhiteSpace(c)));
 
     private static void MarkBackEdges(StepNode node, HashSet<StepNode> onPath, HashSet<StepNode> done)
     {

@@ -8,20 +8,20 @@ public sealed class StepNode
     private readonly List<StepEdge> _children = [];
     private readonly List<StepNode> _inputs = [];
 
-    internal StepNode(MethodInfo method, StepAttribute attribute)
+    internal StepNode(MethodInfo method, StepAttribute attribute, string name, string workflow)
     {
         Method = method;
-        Name = method.Name;
-        Workflow = method.DeclaringType!.Name;
+        Name = name;
+        Workflow = workflow;
         Kind = method.IsAbstract ? StepKind.Llm : StepKind.Code;
         Model = Kind == StepKind.Llm ? attribute.Model : null;
         MaxLoops = attribute.MaxLoops;
     }
 
-    /// <summary>Gets the step's method name.</summary>
+    /// <summary>Gets the step's name: its method name, or its signature (<c>Go(string, int)</c>) when the workflow has several steps of that name.</summary>
     public string Name { get; }
 
-    /// <summary>Gets the name of the workflow class that declares the step.</summary>
+    /// <summary>Gets the name of the workflow the step belongs to in this graph (the graph's workflow for its inherited steps), such as <c>Extract&lt;Item&gt;</c>.</summary>
     public string Workflow { get; }
 
     /// <summary>Gets <c>Workflow.Name</c>.</summary>

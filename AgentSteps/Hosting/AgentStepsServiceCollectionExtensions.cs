@@ -16,7 +16,7 @@ public static class AgentStepsServiceCollectionExtensions
     /// <param name="configure">Configures the options; called again on the same options when AgentSteps is added twice.</param>
     /// <returns>A builder to register workflows with.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="services"/> is <see langword="null"/>.</exception>
-    public static AgentStepsBuilder AddAgentSteps(this IServiceCollection services, Action<AgentStepsOptions>? configure = null)
+    public static IAgentStepsBuilder AddAgentSteps(this IServiceCollection services, Action<AgentStepsOptions>? configure = null)
     {
         Throw.IfNull(services);
         var options = services.FirstOrDefault(d => d.ServiceType == typeof(AgentStepsOptions))?.ImplementationInstance as AgentStepsOptions;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Reflection;
+using AgentSteps.Inspection;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -10,11 +11,14 @@ namespace AgentSteps.Hosting;
 /// Builds bound workflows for the container: each opens runs configured from the container (its <see cref="IChatClient"/>,
 /// keyed clients by model name, logging), falling back to the environment, and reports finished runs.
 /// </summary>
-internal sealed class AgentStepsServices(AgentStepsOptions options)
+/// <param name="options">The AgentSteps options.</param>
+/// <param name="root">The container's root provider (a singleton is given the root), to tell scopes from the root.</param>
+internal sealed class AgentStepsServices(AgentStepsOptions options, IServiceProvider root)
 {
-    private static readonly ConcurrentDictionary<Type, ConstructorInfo> s_constructors = new();
-
     private readonly Lazy<RuntimeOptions> _environment = new(RuntimeOptions.FromEnvironment);
+
+    // Per container: what it can satisfy is fixed once it is built.
+    private readonly ConcurrentDictionary<Type, ConstructorInfo> _constructors = new();
 
     public object CreateWorkflow(IServiceProvider services, Type workflowType)
     {
@@ -25,8 +29,15 @@ internal sealed class AgentStepsServices(AgentStepsOptions options)
         return Steps.Create(workflowType, binding, ConstructorArguments(services, workflowType));
     }
 
-    private static RunAccessor? TryGetAccessor(IServiceProvider services)
+    private RunAccessor? TryGetAccessor(IServiceProvider services)
     {
+        if (ReferenceEquals(services, root))
+        {
+            // Resolved from the root (a singleton, or a transient a singleton or hosted service holds): the root scope
+            // lives as long as the process, so collecting its runs would keep every run ever made. Observers still see them.
+            return null;
+        }
+
         try
         {
             return services.GetService<IRunAccessor>() as RunAccessor;
@@ -38,28 +49,121 @@ internal sealed class AgentStepsServices(AgentStepsOptions options)
         }
     }
 
-    private static object?[] ConstructorArguments(IServiceProvider services, Type workflowType)
+    private object?[] ConstructorArguments(IServiceProvider services, Type workflowType)
     {
-        var constructor = s_constructors.GetOrAdd(workflowType, static type => type
-            .GetConstructors(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
-            .Where(c => c.IsPublic || c.IsFamily || c.IsFamilyOrAssembly)
-            .OrderByDescending(c => c.GetParameters().Length)
-            .FirstOrDefault() ?? throw new InvalidOperationException(
-                $"Workflow '{type.Name}' has no public or protected constructor. Add one so that the container can create it."));
+        var isService = services.GetService<IServiceProviderIsService>();
+        var constructor = isService is null
+            ? SelectConstructor(workflowType, parameter => CanResolve(services, null, parameter))
+            : _constructors.GetOrAdd(workflowType, type => SelectConstructor(type, parameter => CanResolve(services, isService, parameter)));
 
         var parameters = constructor.GetParameters();
         var arguments = new object?[parameters.Length];
         for (int i = 0; i < parameters.Length; i++)
         {
             var parameter = parameters[i];
-            arguments[i] = services.GetService(parameter.ParameterType) ?? (parameter.HasDefaultValue
+            var service = parameter.GetCustomAttribute<FromKeyedServicesAttribute>() is { } keyed
+                ? (services as IKeyedServiceProvider)?.GetKeyedService(parameter.ParameterType, keyed.Key)
+                : services.GetService(parameter.ParameterType);
+            arguments[i] = service ?? (parameter.HasDefaultValue
                 ? parameter.DefaultValue
-                : throw new InvalidOperationException(
-                    $"Workflow '{workflowType.Name}' needs a {parameter.ParameterType.Name} for its constructor parameter '{parameter.Name}', but none is registered. Register one in the container."));
+                : throw MissingService(workflowType, parameter));
         }
 
         return arguments;
     }
+
+    /// <summary>
+    /// Chooses the constructor as <c>ActivatorUtilities.CreateInstance</c> does: the one marked
+    /// <see cref="ActivatorUtilitiesConstructorAttribute"/>, else the one with the most parameters that the container can
+    /// all satisfy (a registered service, or a default value). Protected constructors count: the proxy derives from the class.
+    /// </summary>
+    private static ConstructorInfo SelectConstructor(Type workflowType, Func<ParameterInfo, bool> canResolve)
+    {
+        var constructors = workflowType
+            .GetConstructors(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
+            .Where(c => c.IsPublic || c.IsFamily || c.IsFamilyOrAssembly)
+            .Where(c => c.GetParameters() is not [var only] || only.ParameterType != workflowType)   // a record's copy constructor would resolve the workflow itself
+            .ToArray();
+        var workflowName = StepNames.TypeName(workflowType);
+        if (constructors.Length == 0)
+        {
+            throw new InvalidOperationException($"Workflow '{workflowName}' has no public or protected constructor. Add one so that the container can create it.");
+        }
+
+        var marked = constructors.Where(c => c.IsDefined(typeof(ActivatorUtilitiesConstructorAttribute), inherit: false)).ToArray();
+        if (marked.Length > 1)
+        {
+            throw new InvalidOperationException($"Workflow '{workflowName}' has several constructors marked [ActivatorUtilitiesConstructor]. Mark one.");
+        }
+
+        if (marked.Length == 1)
+        {
+            return marked[0];
+        }
+
+        ConstructorInfo? best = null;
+        ConstructorInfo? tie = null;
+        foreach (var constructor in constructors.OrderByDescending(c => c.GetParameters().Length))
+        {
+            int length = constructor.GetParameters().Length;
+            if (best is not null && length < best.GetParameters().Length)
+            {
+                break;
+            }
+
+            if (constructor.GetParameters().All(canResolve))
+            {
+                if (best is null)
+                {
+                    best = constructor;
+                }
+                else
+                {
+                    tie = constructor;
+                }
+            }
+        }
+
+        if (tie is not null)
+        {
+            throw new InvalidOperationException(
+                $"Workflow '{workflowName}' has two constructors of {tie.GetParameters().Length} parameters that the container can both satisfy: " +
+                $"{Describe(best!)} and {Describe(tie)}. Mark the one to use with [ActivatorUtilitiesConstructor].");
+        }
+
+        if (best is not null)
+        {
+            return best;
+        }
+
+        // None can be satisfied: report what the longest one lacks, as the most likely intended.
+        var longest = constructors.MaxBy(c => c.GetParameters().Length)!;
+        var missing = longest.GetParameters().First(p => !canResolve(p));
+        throw MissingService(workflowType, missing);
+    }
+
+    private static bool CanResolve(IServiceProvider services, IServiceProviderIsService? isService, ParameterInfo parameter)
+    {
+        if (parameter.HasDefaultValue)
+        {
+            return true;
+        }
+
+        if (parameter.GetCustomAttribute<FromKeyedServicesAttribute>() is { } keyed)
+        {
+            return services.GetService<IServiceProviderIsKeyedService>() is { } isKeyed
+                ? isKeyed.IsKeyedService(parameter.ParameterType, keyed.Key)
+                : (services as IKeyedServiceProvider)?.GetKeyedService(parameter.ParameterType, keyed.Key) is not null;
+        }
+
+        return isService?.IsService(parameter.ParameterType) ?? services.GetService(parameter.ParameterType) is not null;
+    }
+
+    private static InvalidOperationException MissingService(Type workflowType, ParameterInfo parameter) =>
+        new($"Workflow '{StepNames.TypeName(workflowType)}' needs a {StepNames.TypeName(parameter.ParameterType)} for its constructor parameter '{parameter.Name}', but none is registered. Register one in the container.");
+
+    private static string Describe(ConstructorInfo constructor) =>
+        $"({string.Join(", ", constructor.GetParameters().Select(p => StepNames.TypeName(p.ParameterType) + " " + p.Name))})";
 
     private RuntimeOptions CreateRuntimeOptions(IServiceProvider services)
     {

@@ -1,3 +1,5 @@
+using System.Reflection;
+
 namespace AgentSteps.Inspection;
 
 /// <summary>
@@ -16,8 +18,47 @@ internal abstract class ReturnShape
     /// <summary>Turns what a step body returned into the pipeline's result.</summary>
     public abstract ValueTask<object?> FromBody(object? returnValue);
 
+    /// <summary>
+    /// Gets a value indicating whether the shape depends on the type arguments of a generic method (<c>Task&lt;T&gt;</c>):
+    /// such a step's descriptor is closed per constructed method at its first call.
+    /// </summary>
+    public virtual bool IsOpen => false;
+
     /// <summary>Turns the pipeline's result into what the intercepted method returns.</summary>
     public abstract object? ToReturnValue(ValueTask<object?> pipeline);
+
+    /// <summary>
+    /// Starts the pipeline and turns its result into what the intercepted method returns. A synchronous step blocks its
+    /// caller until the pipeline ends, so the pipeline starts with no <see cref="SynchronizationContext"/>: an await
+    /// without <c>ConfigureAwait(false)</c> in a middleware or chat client would otherwise post its continuation to the
+    /// blocked thread of a single-threaded context (a UI thread, old ASP.NET) and never run.
+    /// </summary>
+    /// <remarks>The pipeline starts from a static lambda and its state, so that a call allocates no delegate.</remarks>
+    public object? Invoke<TState>(Func<TState, ValueTask<object?>> pipeline, TState state)
+    {
+        var context = SynchronizationContext.Current;
+        if (IsAsync || context is null)
+        {
+            return ToReturnValue(pipeline(state));
+        }
+
+        ValueTask<object?> started;
+        SynchronizationContext.SetSynchronizationContext(null);
+        try
+        {
+            started = pipeline(state);
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(context);
+        }
+
+        return ToReturnValue(started);
+    }
+
+    /// <summary>Gets the shape of a constructed generic method whose definition's shape <see cref="IsOpen"/>.</summary>
+    public static ReturnShape ForConstructed(MethodInfo method) =>
+        For(method.ReturnType) ?? throw new InvalidOperationException($"The return type {method.ReturnType} of '{method.Name}' has no shape.");
 
     /// <summary>Creates the shape of <paramref name="returnType"/>, or <see langword="null"/> when it is not supported.</summary>
     public static ReturnShape? For(Type returnType)
@@ -45,6 +86,12 @@ internal abstract class ReturnShape
         if (returnType.IsGenericType)
         {
             var definition = returnType.GetGenericTypeDefinition();
+            if (returnType.ContainsGenericParameters && (definition == typeof(Task<>) || definition == typeof(ValueTask<>)))
+            {
+                // Task<T> of a generic method: no TaskShape<T> can be made from an open T, so each constructed method gets its own.
+                return new OpenShape();
+            }
+
             if (definition == typeof(Task<>))
             {
                 return (ReturnShape)Activator.CreateInstance(typeof(TaskShape<>).MakeGenericType(returnType.GetGenericArguments()))!;
@@ -79,6 +126,19 @@ internal abstract class ReturnShape
 
         // A synchronous step that awaits a model blocks its caller, as any synchronous I/O does.
         public override object? ToReturnValue(ValueTask<object?> pipeline) => Wait(pipeline);
+    }
+
+    private sealed class OpenShape : ReturnShape
+    {
+        public override Type ResultType => typeof(object);
+
+        public override bool IsAsync => true;
+
+        public override bool IsOpen => true;
+
+        public override ValueTask<object?> FromBody(object? returnValue) => throw new InvalidOperationException("An open shape is closed per constructed method before any call.");
+
+        public override object? ToReturnValue(ValueTask<object?> pipeline) => throw new InvalidOperationException("An open shape is closed per constructed method before any call.");
     }
 
     private sealed class TaskShape : ReturnShape

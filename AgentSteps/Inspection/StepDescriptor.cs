@@ -9,14 +9,15 @@ namespace AgentSteps.Inspection;
 /// </summary>
 internal sealed class StepDescriptor
 {
-    public StepDescriptor(MethodInfo method, StepAttribute attribute, StepKind kind, ReturnShape shape, string[] argumentNames, int[] argumentIndices, int cancellationTokenIndex)
+    public StepDescriptor(Type workflowType, MethodInfo method, StepAttribute attribute, StepKind kind, ReturnShape shape, string[] argumentNames, int[] argumentIndices, int cancellationTokenIndex)
     {
         Method = method;
         Attribute = attribute;
         Kind = kind;
         Shape = shape;
-        Name = method.Name;
-        QualifiedName = method.DeclaringType!.Name + "." + method.Name;
+        Name = StepNames.StepName(workflowType, method);
+        Workflow = StepNames.TypeName(workflowType);
+        QualifiedName = Workflow + "." + Name;
         MaxLoops = attribute.MaxLoops;
         ArgumentNames = argumentNames;
         ArgumentIndices = argumentIndices;
@@ -40,10 +41,19 @@ internal sealed class StepDescriptor
 
     public ReturnShape Shape { get; }
 
-    /// <summary>Gets the method name, as recorded on <see cref="ExecutedStep.Name"/>.</summary>
+    /// <summary>
+    /// Gets the step's name, as recorded on <see cref="ExecutedStep.Name"/>: the method name, or with its parameter types
+    /// (<c>Go(string, int)</c>) when the workflow has several steps of that name.
+    /// </summary>
     public string Name { get; }
 
-    /// <summary>Gets <c>Workflow.Method</c>, as used in messages.</summary>
+    /// <summary>
+    /// Gets the name of the workflow the step was inspected for (the proxied class, not the base class that declares an
+    /// inherited step), as C# writes it: <c>Extract&lt;Item&gt;</c>.
+    /// </summary>
+    public string Workflow { get; }
+
+    /// <summary>Gets <c>Workflow.Name</c>, as used in messages and spans.</summary>
     public string QualifiedName { get; }
 
     public int MaxLoops { get; }
@@ -71,4 +81,31 @@ internal sealed class StepDescriptor
     public ChatOptions? ChatOptions { get; init; }
 
     public override string ToString() => QualifiedName;
+
+    /// <summary>
+    /// Gets this generic step's descriptor for one constructed method: the same step (id, name, loop count), with the
+    /// return shape of its type arguments, which an open <c>Task&lt;T&gt;</c> cannot give at inspection.
+    /// </summary>
+    public StepDescriptor Close(MethodInfo constructed, ReturnShape shape) =>
+        new(this, constructed, shape);
+
+    private StepDescriptor(StepDescriptor definition, MethodInfo constructed, ReturnShape shape)
+    {
+        Id = definition.Id;
+        Method = constructed;
+        Attribute = definition.Attribute;
+        Kind = definition.Kind;
+        Shape = shape;
+        Name = definition.Name;
+        Workflow = definition.Workflow;
+        QualifiedName = definition.QualifiedName;
+        MaxLoops = definition.MaxLoops;
+        ArgumentNames = definition.ArgumentNames;
+        ArgumentIndices = definition.ArgumentIndices;
+        CancellationTokenIndex = definition.CancellationTokenIndex;
+        SystemPrompt = definition.SystemPrompt;
+        Prompt = definition.Prompt;
+        Output = definition.Output;
+        ChatOptions = definition.ChatOptions;
+    }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Reflection;
 
 namespace AgentSteps.Inspection;
@@ -8,6 +9,7 @@ internal sealed class WorkflowDescriptor
     private static int s_nextStepId = -1;
 
     private readonly Dictionary<RuntimeMethodHandle, StepDescriptor> _steps;
+    private readonly ConcurrentDictionary<MethodInfo, StepDescriptor> _constructed = new();
     private Pipeline.StepInterceptor? _interceptor;
 
     public WorkflowDescriptor(Type type, IReadOnlyList<StepDescriptor> steps)
@@ -34,6 +36,12 @@ internal sealed class WorkflowDescriptor
         }
 
         // A generic step is called as a constructed method; its descriptor is kept under the definition.
-        return method.IsGenericMethod && _steps.TryGetValue(method.GetGenericMethodDefinition().MethodHandle, out step) ? step : null;
+        if (!method.IsGenericMethod || !_steps.TryGetValue(method.GetGenericMethodDefinition().MethodHandle, out step))
+        {
+            return null;
+        }
+
+        // Task<T> needs the shape of the constructed method: made once per type arguments, then a lookup.
+        return step.Shape.IsOpen ? _constructed.GetOrAdd(method, static (m, s) => s.Close(m, ReturnShape.ForConstructed(m)), step) : step;
     }
 }

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.ComponentModel;
+using System.Globalization;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using AgentSteps.StructuredOutput;
 using Castle.DynamicProxy;
 using Microsoft.Extensions.AI;
@@ -28,8 +30,9 @@ internal static class WorkflowInspector
         {
             return lazy.Value;
         }
-        catch (WorkflowDefinitionException)
+        catch
         {
+            // Any failure, expected or not, is reported again by the next Create rather than cached for the process.
             s_cache.TryRemove(new KeyValuePair<Type, Lazy<WorkflowDescriptor>>(type, lazy));
             throw;
         }
@@ -98,7 +101,13 @@ internal static class WorkflowInspector
 
     private static StepDescriptor? InspectMethod(Type type, MethodInfo method, List<string> problems)
     {
-        var name = $"{type.Name}.{method.Name}";
+        if (!method.IsDefined(typeof(StepAttribute), inherit: true) && method.IsDefined(typeof(CompilerGeneratedAttribute), inherit: false))
+        {
+            // What the compiler writes (a record's abstract <Clone>$, its equality members) is not the user's to mark.
+            return null;
+        }
+
+        var name = $"{StepNames.TypeName(type)}.{method.Name}";
         StepAttribute? attribute;
         PromptAttribute? prompt;
         try
@@ -108,8 +117,7 @@ internal static class WorkflowInspector
         }
         catch (Exception e) when (e is CustomAttributeFormatException or ArgumentException or TargetInvocationException)
         {
-            var reason = (e.InnerException ?? e).Message;
-            problems.Add($"Step '{name}' has an invalid attribute value: {reason} Fix the value on its [Step] or [Prompt] attribute.");
+            problems.Add(AttributeProblem(name, method, e));
             return null;
         }
 
@@ -128,6 +136,7 @@ internal static class WorkflowInspector
         }
 
         int before = problems.Count;
+        name = $"{StepNames.TypeName(type)}.{StepNames.StepName(type, method)}";
         if (method.IsStatic)
         {
             problems.Add($"Step '{name}' is static. Make it an instance method marked virtual (a code step) or abstract (an LLM step).");
@@ -143,10 +152,19 @@ internal static class WorkflowInspector
             problems.Add($"Step '{name}' is internal, so the proxy cannot override it. Make it public or protected, or add [assembly: InternalsVisibleTo(\"DynamicProxyGenAssembly2\")].");
         }
 
+        if (attribute.Model is not null && string.IsNullOrWhiteSpace(attribute.Model))
+        {
+            problems.Add($"Step '{name}' sets Model to an empty name. Name the model, such as Model = \"gpt-4o-mini\", or remove Model so that RuntimeOptions.DefaultModel applies.");
+        }
+
         var shape = ReturnShape.For(method.ReturnType);
         if (shape is null)
         {
-            problems.Add($"Step '{name}' returns {method.ReturnType.Name}, which AgentSteps does not support. Return T, void, Task, Task<T>, ValueTask or ValueTask<T>.");
+            problems.Add($"Step '{name}' returns {StepNames.TypeName(method.ReturnType)}, which AgentSteps does not support. Return T, void, Task, Task<T>, ValueTask or ValueTask<T>.");
+        }
+        else if (method.ReturnType == typeof(void) && method.IsDefined(typeof(AsyncStateMachineAttribute), inherit: false))
+        {
+            problems.Add($"Step '{name}' is 'async void', so nothing can await it: it would be recorded as finished at its first await, and its exceptions would escape the run. Return Task instead of void.");
         }
 
         var parameters = method.GetParameters();
@@ -156,12 +174,27 @@ internal static class WorkflowInspector
         for (int i = 0; i < parameters.Length; i++)
         {
             var parameter = parameters[i];
-            if (parameter.ParameterType.IsByRef)
+            var parameterType = parameter.ParameterType;
+            if (parameterType.IsByRef)
             {
                 problems.Add($"Step '{name}' has the ref or out parameter '{parameter.Name}'. Pass it by value and return results instead.");
             }
-            else if (parameter.ParameterType == typeof(CancellationToken))
+            else if (parameterType.IsByRefLike || parameterType.IsPointer)
             {
+                problems.Add($"Step '{name}' has the parameter '{parameter.Name}' of type {StepNames.TypeName(parameterType)}, which cannot be recorded or passed through the proxy " +
+                             "(a ref struct such as Span<T>, or what 'params ReadOnlySpan<T>' declares, or a pointer). Take an array or IReadOnlyList<T> instead.");
+            }
+            else if (parameterType == typeof(CancellationToken?))
+            {
+                problems.Add($"Step '{name}' has the parameter '{parameter.Name}' of type CancellationToken?, which AgentSteps would send to the model as an argument. Take a CancellationToken instead ('CancellationToken {parameter.Name} = default' keeps it optional).");
+            }
+            else if (parameterType == typeof(CancellationToken))
+            {
+                if (cancellationTokenIndex >= 0)
+                {
+                    problems.Add($"Step '{name}' has two CancellationToken parameters ('{parameters[cancellationTokenIndex].Name}' and '{parameter.Name}'), but a step observes one. Combine them before the call (CancellationTokenSource.CreateLinkedTokenSource) and pass one.");
+                }
+
                 cancellationTokenIndex = i;
             }
             else
@@ -189,7 +222,7 @@ internal static class WorkflowInspector
                 return null;
             }
 
-            return new StepDescriptor(method, attribute, StepKind.Code, shape, argumentNames.ToArray(), argumentIndices.ToArray(), cancellationTokenIndex);
+            return new StepDescriptor(type, method, attribute, StepKind.Code, shape, argumentNames.ToArray(), argumentIndices.ToArray(), cancellationTokenIndex);
         }
 
         if (method.IsGenericMethodDefinition)
@@ -220,7 +253,7 @@ internal static class WorkflowInspector
         }
         catch (OutputSchemaException e)
         {
-            problems.Add($"LLM step '{name}' returns {shape.ResultType.Name}, which cannot be a structured output: {e.Message}.");
+            problems.Add($"LLM step '{name}' returns {StepNames.TypeName(shape.ResultType)}, which cannot be a structured output: {e.Message}.");
             return null;
         }
 
@@ -246,12 +279,99 @@ internal static class WorkflowInspector
             options.MaxOutputTokens = attribute.MaxOutputTokens;
         }
 
-        return new StepDescriptor(method, attribute, StepKind.Llm, shape, argumentNames.ToArray(), argumentIndices.ToArray(), cancellationTokenIndex)
+        return new StepDescriptor(type, method, attribute, StepKind.Llm, shape, argumentNames.ToArray(), argumentIndices.ToArray(), cancellationTokenIndex)
         {
             SystemPrompt = method.GetCustomAttribute<DescriptionAttribute>(inherit: true)?.Description ?? XmlDocumentation.Summary(method),
             Prompt = template,
             Output = output,
             ChatOptions = options,
         };
+    }
+
+    /// <summary>
+    /// Explains an attribute that failed to construct: reflection reports only "Exception has been thrown by the target
+    /// of an invocation", so each [Step] and [Prompt] on the method is built again from its metadata to find the property
+    /// and value that the attribute rejected.
+    /// </summary>
+    private static string AttributeProblem(string name, MethodInfo method, Exception failure)
+    {
+        foreach (var current in WithOverridden(method))
+        {
+            foreach (var data in current.GetCustomAttributesData())
+            {
+                if (data.AttributeType != typeof(StepAttribute) && data.AttributeType != typeof(PromptAttribute))
+                {
+                    continue;
+                }
+
+                var attributeName = data.AttributeType.Name[..^"Attribute".Length];
+                object instance;
+                try
+                {
+                    instance = data.Constructor.Invoke(data.ConstructorArguments.Select(a => a.Value).ToArray());
+                }
+                catch (TargetInvocationException e) when (e.InnerException is not null)
+                {
+                    return $"Step '{name}' has an invalid [{attributeName}] attribute: {FirstLine(e.InnerException.Message)} Fix the value given to [{attributeName}(...)].";
+                }
+
+                foreach (var argument in data.NamedArguments)
+                {
+                    try
+                    {
+                        if (argument.MemberInfo is PropertyInfo property)
+                        {
+                            property.SetValue(instance, argument.TypedValue.Value);
+                        }
+                    }
+                    catch (TargetInvocationException e) when (e.InnerException is not null)
+                    {
+                        var value = string.Format(CultureInfo.InvariantCulture, "{0}", argument.TypedValue.Value);
+                        return $"Step '{name}' sets {argument.MemberName} = {value} on its [{attributeName}] attribute, which is invalid: {FirstLine(e.InnerException.Message)} " +
+                               $"Fix {argument.MemberName} (see its documentation for the allowed values), or remove it to keep the default.";
+                    }
+                }
+            }
+        }
+
+        var inner = failure;
+        while (inner.InnerException is not null && inner is TargetInvocationException or CustomAttributeFormatException)
+        {
+            inner = inner.InnerException;
+        }
+
+        return $"Step '{name}' has an invalid attribute value: {FirstLine(inner.Message)} Fix the value on its [Step] or [Prompt] attribute.";
+    }
+
+    /// <summary>The method and the methods it overrides, most derived first: where an inherited attribute may sit.</summary>
+    private static IEnumerable<MethodInfo> WithOverridden(MethodInfo method)
+    {
+        yield return method;
+        if (!method.IsVirtual)
+        {
+            yield break;
+        }
+
+        var slot = method.GetBaseDefinition().MethodHandle;
+        for (var type = method.DeclaringType!.BaseType; type is not null; type = type.BaseType)
+        {
+            foreach (var candidate in type.GetMethods(AllMethods | BindingFlags.DeclaredOnly))
+            {
+                if (candidate.GetBaseDefinition().MethodHandle.Equals(slot))
+                {
+                    yield return candidate;
+                }
+            }
+        }
+    }
+
+    private static string FirstLine(string message)
+    {
+        // An ArgumentException's message ends with "(Parameter 'value')", the setter's parameter: the property is named already.
+        int end = message.IndexOfAny(['\r', '\n']);
+        var line = (end < 0 ? message : message[..end]).Trim();
+        int parameter = line.LastIndexOf(" (Parameter '", StringComparison.Ordinal);
+        line = parameter < 0 ? line : line[..parameter];
+        return line.EndsWith('.') ? line : line + ".";
     }
 }

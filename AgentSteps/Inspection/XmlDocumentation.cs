@@ -49,6 +49,12 @@ internal static partial class XmlDocumentation
     /// <summary>Builds the documentation comment ID of a method, such as <c>M:Ns.Type.Method(System.String)</c>.</summary>
     public static string DocumentationId(MethodInfo method)
     {
+        if (method.DeclaringType is { IsGenericType: true, IsGenericTypeDefinition: false } declaring)
+        {
+            // The ID names the declaration: in Extract<Item>, Run(Item) is documented as M:Ns.Extract`1.Run(`0).
+            method = (MethodInfo)MethodBase.GetMethodFromHandle(method.MethodHandle, declaring.GetGenericTypeDefinition().TypeHandle)!;
+        }
+
         var id = new StringBuilder("M:").Append(TypeName(method.DeclaringType!, forDeclaration: true)).Append('.').Append(method.Name);
         if (method.IsGenericMethodDefinition || method.IsGenericMethod)
         {

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.AI;
@@ -11,9 +13,23 @@ namespace AgentSteps;
 /// counts; for plain text, a short sample sentence. Use it for tests and to run workflows with no model.
 /// </summary>
 /// <remarks>
-/// Strings are <c>"Sample &lt;property&gt;"</c>, booleans are <see langword="true"/>, numbers are the smallest allowed or 1,
-/// arrays have two items (within <c>minItems</c>/<c>maxItems</c>), and nullable values are filled. A string <c>pattern</c>
-/// is not followed; DataAnnotations the schema cannot express are not either.
+/// <para>
+/// Strings are <c>"Sample &lt;property&gt;"</c>, numbers are the smallest allowed or 1, arrays have two items (within
+/// <c>minItems</c>/<c>maxItems</c>). A string <c>pattern</c> is not followed; DataAnnotations the schema cannot express
+/// are not either.
+/// </para>
+/// <para>
+/// Booleans and nullable values vary over the calls of the same request (the same system prompt and schema) within one
+/// run, so that a loop waiting for a flag or for a value to become <see langword="null"/> ends offline, as it would with a
+/// model: the first call answers <see langword="false"/> and fills nullables (a validation step says "invalid", with a
+/// reason), the second <see langword="true"/> and <see langword="null"/>, the third <see langword="false"/> and
+/// <see langword="null"/>, the fourth <see langword="true"/> and filled; then again. Calls are counted per ambient
+/// <see cref="Runtime"/> (per client when none is open), so each run sees the same answers.
+/// </para>
+/// <para>
+/// The response's <see cref="ChatResponse.ModelId"/> says the sample answered (<c>sample (for gpt-4o-mini)</c>), and it
+/// reports no <see cref="ChatResponse.Usage"/>: no tokens were used.
+/// </para>
 /// </remarks>
 public sealed class SampleChatClient : IChatClient
 {
@@ -23,21 +39,33 @@ public sealed class SampleChatClient : IChatClient
     private const int MaxDepth = 16;
     private const int ShallowDepth = 6;
 
+    // Keys (system prompt and schema) remembered per client outside any run before the counts start over.
+    private const int MaxCountsOutsideRuns = 1024;
+
+    private readonly ConditionalWeakTable<Runtime, ConcurrentDictionary<string, int>> _countsByRun = new();
+    private readonly ConcurrentDictionary<string, int> _countsOutsideRuns = new(StringComparer.Ordinal);
+
     /// <inheritdoc />
     public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var list = messages as IList<ChatMessage> ?? messages.ToList();
-        string text = options?.ResponseFormat is ChatResponseFormatJson { Schema: { } schema }
-            ? Sample(schema, schema, "value", 0)?.ToJsonString() ?? "null"
-            : "Sample reply to: " + (list.Count > 0 ? list[^1].Text : string.Empty);
+        string text;
+        if (options?.ResponseFormat is ChatResponseFormatJson { Schema: { } schema })
+        {
+            var variant = NextVariant(list, schema);
+            text = Sample(schema, schema, "value", 0, variant)?.ToJsonString() ?? "null";
+        }
+        else
+        {
+            text = "Sample reply to: " + (list.Count > 0 ? list[^1].Text : string.Empty);
+        }
 
-        long input = list.Sum(m => (long)CountWords(m.Text));
         var response = new ChatResponse(new ChatMessage(ChatRole.Assistant, text))
         {
-            ModelId = options?.ModelId ?? DefaultModelId,
+            // Says who answered, so a trace cannot pass the sample off as the model the step asked for.
+            ModelId = options?.ModelId is { Length: > 0 } model ? $"{DefaultModelId} (for {model})" : DefaultModelId,
             FinishReason = ChatFinishReason.Stop,
-            Usage = new UsageDetails { InputTokenCount = input, OutputTokenCount = CountWords(text), TotalTokenCount = input + CountWords(text) },
         };
         return Task.FromResult(response);
     }
@@ -55,17 +83,37 @@ public sealed class SampleChatClient : IChatClient
     {
     }
 
-    private static int CountWords(string text) =>
-        text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
+    /// <summary>Counts this call among the calls of the same request in the run: 0 for the first.</summary>
+    private int NextVariant(IList<ChatMessage> messages, JsonElement schema)
+    {
+        var system = messages.FirstOrDefault(m => m.Role == ChatRole.System)?.Text ?? string.Empty;
+        var key = system + "\n" + schema.GetRawText();
+        ConcurrentDictionary<string, int> counts;
+        if (Runtime.CurrentOrNull is { } run)
+        {
+            counts = _countsByRun.GetOrCreateValue(run);
+        }
+        else
+        {
+            counts = _countsOutsideRuns;
+            if (counts.Count >= MaxCountsOutsideRuns && !counts.ContainsKey(key))
+            {
+                counts.Clear();
+            }
+        }
 
-    private static JsonNode? Sample(JsonElement root, JsonElement schema, string name, int depth)
+        return counts.AddOrUpdate(key, 0, static (_, count) => count + 1) % 4;
+    }
+
+    // Variant 0: booleans false, nullables filled; 1: true and null; 2: false and null; 3: true and filled.
+    private static JsonNode? Sample(JsonElement root, JsonElement schema, string name, int depth, int variant)
     {
         if (schema.TryGetProperty("$ref", out var reference))
         {
             var path = reference.GetString() ?? string.Empty;
             if (path == "#")
             {
-                return depth > MaxDepth ? null : Sample(root, root, name, depth + 1);
+                return depth > MaxDepth ? null : Sample(root, root, name, depth + 1, variant);
             }
 
             var definitionName = path[(path.LastIndexOf('/') + 1)..];
@@ -73,7 +121,7 @@ public sealed class SampleChatClient : IChatClient
             {
                 if (root.TryGetProperty(container, out var definitions) && definitions.TryGetProperty(definitionName, out var definition))
                 {
-                    return depth > MaxDepth ? null : Sample(root, definition, name, depth + 1);
+                    return depth > MaxDepth ? null : Sample(root, definition, name, depth + 1, variant);
                 }
             }
 
@@ -107,7 +155,12 @@ public sealed class SampleChatClient : IChatClient
                 }
             }
 
-            return nonNull is not { } pick || (allowsNull && depth > ShallowDepth) ? null : Sample(root, pick, name, depth + 1);
+            return nonNull is not { } pick || (allowsNull && (depth > ShallowDepth || NullVariant(variant))) ? null : Sample(root, pick, name, depth + 1, variant);
+        }
+
+        if (NullVariant(variant) && AllowsNullType(schema))
+        {
+            return null;
         }
 
         var type = PickType(schema);
@@ -119,7 +172,7 @@ public sealed class SampleChatClient : IChatClient
                 {
                     foreach (var property in properties.EnumerateObject())
                     {
-                        result[property.Name] = depth > MaxDepth ? null : Sample(root, property.Value, property.Name, depth + 1);
+                        result[property.Name] = depth > MaxDepth ? null : Sample(root, property.Value, property.Name, depth + 1, variant);
                     }
                 }
 
@@ -132,7 +185,7 @@ public sealed class SampleChatClient : IChatClient
                 {
                     for (int i = 1; i <= count; i++)
                     {
-                        array.Add(Sample(root, items, count == 1 ? name : $"{name} {i}", depth + 1));
+                        array.Add(Sample(root, items, count == 1 ? name : $"{name} {i}", depth + 1, variant));
                     }
                 }
 
@@ -144,13 +197,19 @@ public sealed class SampleChatClient : IChatClient
             case "number":
                 return JsonValue.Create(NumberBound(schema, 1.5));
             case "boolean":
-                return JsonValue.Create(true);
+                return JsonValue.Create(variant is 1 or 3);
             default:
                 return null;
         }
     }
 
+    private static bool NullVariant(int variant) => variant is 1 or 2;
+
     private static bool IsNullType(JsonElement schema) => PickType(schema) == "null";
+
+    private static bool AllowsNullType(JsonElement schema) =>
+        schema.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.Array &&
+        type.EnumerateArray().Any(t => t.ValueKind == JsonValueKind.String && t.GetString() == "null");
 
     private static string? PickType(JsonElement schema)
     {

@@ -32,7 +32,7 @@ internal sealed class StepInterceptor(WorkflowDescriptor workflow, Hosting.RunBi
                 "'using var runtime = new Runtime();' (models from the environment), 'new Runtime(chatClient)' or 'new Runtime(options)'.");
         }
 
-        invocation.ReturnValue = descriptor.Shape.ToReturnValue(Run(runtime, descriptor, invocation));
+        invocation.ReturnValue = descriptor.Shape.Invoke(static s => Run(s.runtime, s.descriptor, s.invocation), (runtime, descriptor, invocation));
     }
 
     private static ValueTask<object?> Run(Runtime runtime, StepDescriptor descriptor, IInvocation invocation)
@@ -51,7 +51,8 @@ internal sealed class StepInterceptor(WorkflowDescriptor workflow, Hosting.RunBi
         Runtime.CurrentOrNull = run;
         try
         {
-            invocation.ReturnValue = descriptor.Shape.ToReturnValue(CompleteAsync(Run(run, descriptor, invocation), run, binding));
+            invocation.ReturnValue = descriptor.Shape.Invoke(
+                static s => CompleteAsync(Run(s.run, s.descriptor, s.invocation), s.run, s.binding), (run, descriptor, invocation, binding));
         }
         finally
         {

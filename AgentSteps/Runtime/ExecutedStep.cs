@@ -49,11 +49,11 @@ public sealed class ExecutedStep
     /// <summary>Gets which call of this step by its parent (or among the run's top-level calls) this was, counting from 1.</summary>
     public int Ordinal { get; }
 
-    /// <summary>Gets the step's method name, such as <c>DraftRecipe</c>.</summary>
+    /// <summary>Gets the step's name, such as <c>DraftRecipe</c>; an overloaded step's includes its parameter types, such as <c>Go(string, int)</c>.</summary>
     public string Name => _descriptor.Name;
 
-    /// <summary>Gets the name of the workflow class that declares the step.</summary>
-    public string Workflow => _descriptor.Method.DeclaringType!.Name;
+    /// <summary>Gets the name of the workflow class the step ran in (the proxied class, not a base class that declares it), such as <c>Extract&lt;Item&gt;</c>.</summary>
+    public string Workflow => _descriptor.Workflow;
 
     /// <summary>Gets whether the step ran code or called a model.</summary>
     public StepKind Kind => _descriptor.Kind;

@@ -52,7 +52,7 @@ public sealed class StepAttribute : Attribute
     {
         get => _temperature;
         set => _temperature = value < 0 || double.IsInfinity(value)
-            ? throw new ArgumentOutOfRangeException(nameof(value), value, "Temperature must be zero or more.")
+            ? throw new ArgumentOutOfRangeException(nameof(value), value, "Temperature must be a finite number, zero or more.")
             : value;
     }
 

@@ -1,3 +1,5 @@
+using System.Reflection;
+using System.Runtime.ExceptionServices;
 using AgentSteps.Inspection;
 using AgentSteps.Internal;
 using AgentSteps.Pipeline;
@@ -21,7 +23,8 @@ public static class Steps
     /// <param name="constructorArguments">The arguments for the workflow's constructor.</param>
     /// <returns>The workflow instance.</returns>
     /// <exception cref="WorkflowDefinitionException">The class cannot work as a workflow.</exception>
-    /// <exception cref="ArgumentException">No constructor of the class takes <paramref name="constructorArguments"/>.</exception>
+    /// <exception cref="ArgumentException">No constructor of the class takes <paramref name="constructorArguments"/>; the message lists the constructors there are.</exception>
+    /// <remarks>An exception thrown by the workflow's own constructor reaches the caller as it was thrown, not wrapped.</remarks>
     public static TWorkflow Create<TWorkflow>(params object?[] constructorArguments)
         where TWorkflow : class =>
         (TWorkflow)Create(typeof(TWorkflow), constructorArguments);
@@ -32,7 +35,8 @@ public static class Steps
     /// <returns>The workflow instance.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="workflowType"/> is <see langword="null"/>.</exception>
     /// <exception cref="WorkflowDefinitionException">The class cannot work as a workflow.</exception>
-    /// <exception cref="ArgumentException">No constructor of the class takes <paramref name="constructorArguments"/>.</exception>
+    /// <exception cref="ArgumentException">No constructor of the class takes <paramref name="constructorArguments"/>; the message lists the constructors there are.</exception>
+    /// <remarks>An exception thrown by the workflow's own constructor reaches the caller as it was thrown, not wrapped.</remarks>
     public static object Create(Type workflowType, params object?[] constructorArguments) =>
         Create(Throw.IfNull(workflowType), binding: null, constructorArguments);
 
@@ -49,11 +53,23 @@ public static class Steps
         {
             var given = constructorArguments is null || constructorArguments.Length == 0
                 ? "no arguments"
-                : string.Join(", ", constructorArguments.Select(a => a?.GetType().Name ?? "null"));
+                : string.Join(", ", constructorArguments.Select(a => a is null ? "null" : StepNames.TypeName(a.GetType())));
+            var constructors = workflowType
+                .GetConstructors(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
+                .Where(c => c.IsPublic || c.IsFamily || c.IsFamilyOrAssembly)
+                .Select(c => $"{StepNames.TypeName(workflowType)}({string.Join(", ", c.GetParameters().Select(p => $"{StepNames.TypeName(p.ParameterType)} {p.Name}"))})")
+                .ToList();
+            var existing = constructors.Count == 0 ? "It has no public or protected constructor." : "Its constructors: " + string.Join("; ", constructors) + ".";
             throw new ArgumentException(
-                $"Workflow '{workflowType.Name}' has no accessible constructor that takes ({given}). Pass arguments that match one of its constructors.",
+                $"Workflow '{StepNames.TypeName(workflowType)}' has no accessible constructor that takes ({given}). {existing} Pass arguments that match one of them.",
                 nameof(constructorArguments),
                 e);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            // The workflow's own constructor threw: rethrow its exception, with its stack, as 'new' would have.
+            ExceptionDispatchInfo.Throw(e.InnerException);
+            throw;
         }
     }
 }

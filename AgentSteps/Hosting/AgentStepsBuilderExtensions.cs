@@ -1,0 +1,45 @@
+using AgentSteps;
+using AgentSteps.Hosting;
+using AgentSteps.Internal;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers workflows and run observers on the builder <c>services.AddAgentSteps()</c> returns.</summary>
+public static class AgentStepsBuilderExtensions
+{
+    /// <summary>
+    /// Registers a workflow: resolving <typeparamref name="TWorkflow"/> gives a proxied instance whose constructor
+    /// dependencies come from the container (the constructor is chosen as <c>ActivatorUtilities</c> chooses one), and
+    /// whose top-level step calls each open their own run (or use the ambient runtime, when one is open). The class is
+    /// checked now, so a mistake fails at start-up.
+    /// </summary>
+    /// <typeparam name="TWorkflow">The workflow class.</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <param name="lifetime">The lifetime of the workflow instance.</param>
+    /// <returns>The builder, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="builder"/> is <see langword="null"/>.</exception>
+    /// <exception cref="WorkflowDefinitionException">The workflow class cannot work as written.</exception>
+    public static IAgentStepsBuilder AddWorkflow<TWorkflow>(this IAgentStepsBuilder builder, ServiceLifetime lifetime = ServiceLifetime.Transient)
+        where TWorkflow : class
+    {
+        Throw.IfNull(builder);
+        AgentSteps.Inspection.WorkflowInspector.Inspect(typeof(TWorkflow));
+        builder.Services.Add(new ServiceDescriptor(
+            typeof(TWorkflow),
+            services => services.GetRequiredService<AgentStepsServices>().CreateWorkflow(services, typeof(TWorkflow)),
+            lifetime));
+        return builder;
+    }
+
+    /// <summary>Registers an observer that receives every run a workflow resolved from the container opened for itself.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="observer">The observer.</param>
+    /// <returns>The builder, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="builder"/> or <paramref name="observer"/> is <see langword="null"/>.</exception>
+    public static IAgentStepsBuilder AddRunObserver(this IAgentStepsBuilder builder, IRunObserver observer)
+    {
+        Throw.IfNull(builder);
+        builder.Services.AddSingleton(Throw.IfNull(observer));
+        return builder;
+    }
+}
