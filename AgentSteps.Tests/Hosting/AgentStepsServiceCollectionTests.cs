@@ -47,6 +47,24 @@ public class AgentStepsServiceCollectionTests
     {
         public List<Runtime> Runs { get; } = [];
 
+        public List<string> Steps { get; } = [];
+
+        public void OnStepStarted(ExecutedStep step)
+        {
+            lock (Steps)
+            {
+                Steps.Add("started " + step.Key);
+            }
+        }
+
+        public void OnStepCompleted(ExecutedStep step)
+        {
+            lock (Steps)
+            {
+                Steps.Add("completed " + step.Key);
+            }
+        }
+
         public void OnRunCompleted(Runtime run)
         {
             lock (Runs)
@@ -54,6 +72,13 @@ public class AgentStepsServiceCollectionTests
                 Runs.Add(run);
             }
         }
+    }
+
+    private sealed class ThrowingObserver : IRunObserver
+    {
+        public void OnStepCompleted(ExecutedStep step) => throw new InvalidOperationException("observer broke");
+
+        public void OnRunCompleted(Runtime run) => throw new InvalidOperationException("observer broke");
     }
 
     private sealed class CountingClient(IChatClient inner) : DelegatingChatClient(inner)
@@ -132,6 +157,34 @@ public class AgentStepsServiceCollectionTests
 
         Assert.That(ambient.ExecutedSteps.Select(s => s.Name), Is.EqualTo(new[] { "Write", "Greet" }));
         Assert.That(observer.Runs, Is.Empty, "no run of its own was opened");
+    }
+
+    [Test]
+    public void RunObserver_FromTheContainer_IsToldOfEveryStepThenTheRun()
+    {
+        var observer = new RecordingObserver();
+        var services = new ServiceCollection();
+        services.AddSingleton<IClock, FixedClock>();
+        services.AddChatClient(new ScriptedChatClient(Hello));
+        services.AddAgentSteps(o => o.UseEnvironment = false).AddWorkflow<Greeter>().AddRunObserver(observer);
+        using var provider = services.BuildServiceProvider();
+
+        provider.GetRequiredService<Greeter>().Greet("x");
+
+        Assert.That(observer.Steps, Is.EqualTo(new[] { "started Greet:1", "started Greet:1/Write:1", "completed Greet:1/Write:1", "completed Greet:1" }));
+        Assert.That(observer.Runs, Has.Count.EqualTo(1), "told once that the run completed");
+    }
+
+    [Test]
+    public void RunObserver_ThatThrows_DoesNotFailACallThatSucceeded()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IClock, FixedClock>();
+        services.AddChatClient(new ScriptedChatClient(Hello));
+        services.AddAgentSteps(o => o.UseEnvironment = false).AddWorkflow<Greeter>().AddRunObserver(new ThrowingObserver());
+        using var provider = services.BuildServiceProvider();
+
+        Assert.That(provider.GetRequiredService<Greeter>().Greet("x"), Does.StartWith("Hello"));
     }
 
     [Test]

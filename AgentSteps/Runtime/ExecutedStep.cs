@@ -178,7 +178,8 @@ public sealed class ExecutedStep
         var text = string.Create(CultureInfo.InvariantCulture, $"{Name} #{Loop} ({Duration.TotalMilliseconds:0.#} ms");
         if (Model is not null)
         {
-            text += $", {Model}";
+            // The model that answered when the provider names another (a dated version, or the offline sample model).
+            text += ", " + (ResponseModel is { Length: > 0 } answered && !string.Equals(answered, Model, StringComparison.Ordinal) ? answered : Model);
         }
 
         if (Usage is { } usage)
