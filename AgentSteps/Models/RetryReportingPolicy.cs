@@ -47,7 +47,7 @@ internal sealed class RetryReportingPolicy : PipelinePolicy
         tries.Count++;
         if (Runtime.CurrentStep is { } step && step.Kind == StepKind.Llm)
         {
-            step.CountModelCall();
+            step.ModelRecord.CountCall();
             step.Owner.Log.ClientRetried(step.Workflow + "." + step.Name, step.Model ?? "?", tries.Count, tries.LastStatus);
         }
     }

@@ -18,7 +18,7 @@ internal static class ModelInvoker
         var options = descriptor.ChatOptions!.Clone();
         options.ModelId = model;
         context.Step.Owner.Log.ModelCall(descriptor, model, call, messages[^1].Text);
-        context.Step.CountModelCall();
+        context.Step.ModelRecord.CountCall();
         return options;
     }
 
@@ -33,10 +33,14 @@ internal static class ModelInvoker
                 new InvalidOperationException($"The model client ({client.GetType().Name}) returned no response (null) instead of a ChatResponse."));
         }
 
-        var step = context.Step;
-        step.AddUsage(response.Usage);
-        step.ResponseModel = response.ModelId;
-        step.Owner.Log.ModelReply(descriptor, model, call, response.Text, response.Usage);
+        var record = context.Step.ModelRecord;
+        if (response.Usage is { } usage)
+        {
+            record.AddUsage(usage);
+        }
+
+        record.ResponseModel = response.ModelId;
+        context.Step.Owner.Log.ModelReply(descriptor, model, call, response.Text, response.Usage);
         return response;
     }
 }

@@ -19,10 +19,11 @@ internal static class ModelStepHandler
         var step = context.Step;
         var cancellationToken = context.CancellationToken;
         var (client, model) = step.Owner.Configuration.ResolveModel(descriptor);
-        step.Model = model;
+        var record = step.ModelRecord;
+        record.Model = model;
 
         var messages = Conversation.Start(descriptor, context.ArgumentArray);
-        step.Conversation = messages;
+        record.Conversation = messages;
         int maxCalls = descriptor.Attribute.OutputRetries + 1;
         for (int call = 1; ; call++)
         {

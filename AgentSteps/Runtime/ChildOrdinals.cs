@@ -7,30 +7,32 @@ namespace AgentSteps;
 /// </summary>
 internal struct ChildOrdinals
 {
-    private string[]? _names;
-    private int[]? _counts;
+    private Entry[]? _entries;
     private int _length;
 
     public int Next(string name)
     {
         for (int i = 0; i < _length; i++)
         {
-            if (ReferenceEquals(_names![i], name) || string.Equals(_names[i], name, StringComparison.Ordinal))
+            ref var entry = ref _entries![i];
+            if (ReferenceEquals(entry.Name, name) || string.Equals(entry.Name, name, StringComparison.Ordinal))
             {
-                return ++_counts![i];
+                return ++entry.Count;
             }
         }
 
-        if (_names is null || _length == _names.Length)
+        if (_entries is null || _length == _entries.Length)
         {
-            int size = _names is null ? 2 : _names.Length * 2;
-            Array.Resize(ref _names, size);
-            Array.Resize(ref _counts, size);
+            Array.Resize(ref _entries, _entries is null ? 4 : _entries.Length * 2);
         }
 
-        _names[_length] = name;
-        _counts![_length] = 1;
-        _length++;
+        _entries[_length++] = new Entry { Name = name, Count = 1 };
         return 1;
+    }
+
+    private struct Entry
+    {
+        public string Name;
+        public int Count;
     }
 }

@@ -19,9 +19,7 @@ public sealed class ExecutedStep
     private List<ExecutedStep>? _children;
     private ChildOrdinals _childOrdinals;
     private string? _key;
-    private List<ChatMessage>? _conversation;
-    private int _modelCalls;
-    private bool _usageOwned;
+    private ModelCallRecord? _model;
 
     internal ExecutedStep(StepDescriptor descriptor, object?[] arguments, ExecutedStep? parent, Runtime owner, int ordinal, DateTimeOffset startedAt)
     {
@@ -133,20 +131,20 @@ public sealed class ExecutedStep
     public int Loop { get; internal set; }
 
     /// <summary>Gets the model that answered an LLM step, after overrides and aliases; <see langword="null"/> for a code step.</summary>
-    public string? Model { get; internal set; }
+    public string? Model => _model?.Model;
 
     /// <summary>
     /// Gets the model that the provider said answered, when it reported one (a dated version such as
     /// <c>gpt-4o-mini-2024-07-18</c>, or <c>sample</c> for <see cref="SampleChatClient"/>); <see langword="null"/> for a code step.
     /// </summary>
-    public string? ResponseModel { get; internal set; }
+    public string? ResponseModel => _model?.ResponseModel;
 
     /// <summary>
     /// Gets how many model requests an LLM step made: one per call, one more per output retry, and one more per retry the
     /// client made on its own (HTTP 429 or 5xx) when it reports them, as the clients AgentSteps creates do. Calls that
     /// threw count too.
     /// </summary>
-    public int ModelCalls => Volatile.Read(ref _modelCalls);
+    public int ModelCalls => _model?.Calls ?? 0;
 
     /// <summary>
     /// Gets an LLM step's conversation with the model, as sent and received: the system prompt, the user prompt, each
@@ -156,7 +154,7 @@ public sealed class ExecutedStep
     {
         get
         {
-            var conversation = _conversation;
+            var conversation = _model?.Conversation;
             if (conversation is null)
             {
                 return [];
@@ -170,7 +168,7 @@ public sealed class ExecutedStep
     }
 
     /// <summary>Gets the tokens an LLM step used over all its model calls, when the provider reported them.</summary>
-    public UsageDetails? Usage { get; private set; }
+    public UsageDetails? Usage => _model?.Usage;
 
     /// <inheritdoc />
     public override string ToString()
@@ -190,41 +188,11 @@ public sealed class ExecutedStep
         return text + ")" + (Exception is null ? string.Empty : $" failed: {Exception.GetType().Name}");
     }
 
-    /// <summary>Sets the list the model step sends and grows; kept as <see cref="Messages"/>.</summary>
-    internal List<ChatMessage>? Conversation
-    {
-        set => _conversation = value;
-    }
-
-    internal void CountModelCall() => Interlocked.Increment(ref _modelCalls);
+    /// <summary>Gets the record of an LLM step's model calls, made on first use.</summary>
+    internal ModelCallRecord ModelRecord => _model ??= new ModelCallRecord();
 
     /// <summary>Called under the runtime's lock.</summary>
     internal int NextChildOrdinal(string name) => _childOrdinals.Next(name);
-
-    internal void AddUsage(UsageDetails? usage)
-    {
-        if (usage is null)
-        {
-            return;
-        }
-
-        if (Usage is null)
-        {
-            // The provider's own record serves while there is one call; a copy is made only to add a second to it.
-            Usage = usage;
-            return;
-        }
-
-        if (!_usageOwned)
-        {
-            var total = new UsageDetails();
-            total.Add(Usage);
-            Usage = total;
-            _usageOwned = true;
-        }
-
-        Usage.Add(usage);
-    }
 
     /// <summary>Gets the snapshot of the argument at <paramref name="position"/> in <see cref="ArgumentNames"/>.</summary>
     internal object? ArgumentSnapshot(int position) => _arguments[_descriptor.ArgumentIndices[position]];
@@ -244,20 +212,28 @@ public sealed class ExecutedStep
     /// <summary>Called under the runtime's lock.</summary>
     internal void AddChild(ExecutedStep child) => (_children ??= []).Add(child);
 
-    /// <summary>Snapshots the call's arguments now: the caller may change them, and a ref parameter's slot is written back after the body.</summary>
+    /// <summary>
+    /// Snapshots the call's arguments now, as the caller may change them later. The call's own array is kept when every
+    /// argument is its own snapshot (strings, numbers...): steps take no ref or out parameters, so nothing writes to it.
+    /// </summary>
     private static object?[] Capture(object?[] arguments, StepTraceOptions trace)
     {
-        if (arguments.Length == 0)
-        {
-            return arguments;
-        }
-
-        var snapshots = new object?[arguments.Length];
+        object?[]? snapshots = null;
         for (int i = 0; i < arguments.Length; i++)
         {
-            snapshots[i] = TraceSnapshot.Capture(arguments[i], trace);
+            var snapshot = TraceSnapshot.Capture(arguments[i], trace);
+            if (snapshots is null && !ReferenceEquals(snapshot, arguments[i]))
+            {
+                snapshots = new object?[arguments.Length];
+                Array.Copy(arguments, snapshots, i);
+            }
+
+            if (snapshots is not null)
+            {
+                snapshots[i] = snapshot;
+            }
         }
 
-        return snapshots;
+        return snapshots ?? arguments;
     }
 }
