@@ -1,4 +1,5 @@
 using AgentSteps.Inspection;
+using AgentSteps.StructuredOutput;
 using Microsoft.Extensions.AI;
 
 namespace AgentSteps.Pipeline;
@@ -48,6 +49,8 @@ internal sealed class ModelCallStage : IStepStage
                 throw new StepModelException(descriptor.QualifiedName, model, e);
             }
 
+            response = ModelResponseGuard.ThrowIfNull(response, descriptor.QualifiedName, model);
+
             step.ModelCalls = call;
             step.AddUsage(response.Usage);
             var reply = response.Text;
@@ -68,6 +71,7 @@ internal sealed class ModelCallStage : IStepStage
                 throw new StepOutputTruncatedException(descriptor.QualifiedName, reply, options.MaxOutputTokens);
             }
 
+            ReplyGuard.ThrowIfTooLong(descriptor, reply, call);
             if (descriptor.Output!.TryParse(reply, out var result, out var errors))
             {
                 return result;
@@ -79,14 +83,10 @@ internal sealed class ModelCallStage : IStepStage
             }
 
             runtime.Log.Retry(descriptor, call, errors);
-            messages.Add(new ChatMessage(ChatRole.Assistant, reply));
-            messages.Add(new ChatMessage(ChatRole.User, Correction(errors)));
+            messages.Add(new ChatMessage(ChatRole.Assistant, Correction.Echo(reply)));
+            messages.Add(new ChatMessage(ChatRole.User, Correction.Message(errors)));
         }
     }
-
-    private static string Correction(IReadOnlyList<string> errors) =>
-        "Your reply was not valid for the required JSON schema:\n- " + string.Join("\n- ", errors) +
-        "\nReply again with only a JSON value that matches the schema.";
 
     private static string? FindRefusal(ChatResponse response)
     {

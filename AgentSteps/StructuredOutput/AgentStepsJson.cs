@@ -33,8 +33,8 @@ internal static class AgentStepsJson
         settings.ContractResolver = new StrictContractResolver();
         settings.MissingMemberHandling = MissingMemberHandling.Error;
         settings.CheckAdditionalContent = true;
+        // StrictContractResolver gives every plain value (enums included) a strict converter.
         settings.Converters.Clear();
-        settings.Converters.Add(new StringEnumConverter { AllowIntegerValues = false });
         return settings;
     }
 
@@ -48,6 +48,7 @@ internal static class AgentStepsJson
             MetadataPropertyHandling = MetadataPropertyHandling.Ignore,
             ReferenceLoopHandling = ReferenceLoopHandling.Ignore,
             MissingMemberHandling = MissingMemberHandling.Ignore,
+            ContractResolver = AgentStepsContractResolver.Instance,
         };
         settings.Converters.Add(new StringEnumConverter());
         return settings;
