@@ -222,13 +222,28 @@ internal sealed partial class OutputContract
             return found;
         }
 
-        foreach (var error in _validationSchema!.Validate(token))
+        try
         {
-            SchemaErrors.Describe(error, found);
+            foreach (var error in _validationSchema!.Validate(token))
+            {
+                SchemaErrors.Describe(error, found);
+            }
+        }
+        catch (Exception e) when (e is InvalidCastException or OverflowException or FormatException or ArgumentException)
+        {
+            // The validator cannot compare some values (numbers beyond decimal); the fast read's own error below says enough.
+            found.Clear();
         }
 
-        if (Describe(failure) is { } own && !found.Any(f => f.StartsWith(own.Path, StringComparison.Ordinal)))
+        // A value of the wrong type also lacks the properties it should have had: say the first thing only.
+        var mistyped = found.Where(f => f.Contains(": expected ", StringComparison.Ordinal)).Select(f => f[..f.IndexOf(": expected ", StringComparison.Ordinal)]).ToHashSet();
+        found.RemoveAll(f => f.Contains(": missing required property", StringComparison.Ordinal) &&
+                             mistyped.Contains(f[..f.IndexOf(": missing required property", StringComparison.Ordinal)]));
+
+        // The fast read's own finding is the more precise at its path (it names the expected properties).
+        if (Describe(failure) is { } own)
         {
+            found.RemoveAll(f => f.StartsWith(own.Path + ": ", StringComparison.Ordinal));
             found.Add(own.Message);
         }
 

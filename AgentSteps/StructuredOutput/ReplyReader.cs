@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.Numerics;
 using System.Text;
 using System.Text.Json;
 using Newtonsoft.Json;
@@ -15,8 +14,6 @@ namespace AgentSteps.StructuredOutput;
 /// </summary>
 internal sealed class ReplyReader : JsonReader
 {
-    private const int MaxBigIntegerDigits = 1000;
-
     private static readonly JsonReaderOptions s_options = new()
     {
         CommentHandling = JsonCommentHandling.Disallow,
@@ -211,13 +208,10 @@ internal sealed class ReplyReader : JsonReader
         {
             SetToken(JsonToken.Integer, value);
         }
-        else if (text.Length <= MaxBigIntegerDigits)
-        {
-            SetToken(JsonToken.Integer, BigInteger.Parse(Encoding.UTF8.GetString(text), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture));
-        }
         else
         {
-            // Parsing a huge BigInteger costs quadratic time; nothing can hold it anyway.
+            // Beyond long: converters read the text itself; the value only feeds the diagnosis tree, where a double (not a
+            // BigInteger, which schema validation cannot compare, nor costs quadratic time to parse) is enough.
             SetToken(JsonToken.Integer, double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture));
         }
     }

@@ -41,7 +41,7 @@ internal static class SchemaErrors
         var line = error.Kind switch
         {
             ValidationErrorKind.PropertyRequired => $"{ReplyPath.Parent(path, error.Property)}: missing required property '{error.Property}'",
-            ValidationErrorKind.NoAdditionalPropertiesAllowed => $"{ReplyPath.Parent(path, error.Property)}: unknown property '{error.Property}'",
+            ValidationErrorKind.NoAdditionalPropertiesAllowed => $"{path}: unknown property",
             _ => $"{path}: {Problem(error)}",
         };
         if (!found.Contains(line))

@@ -218,7 +218,7 @@ internal sealed class StrictValueConverter : JsonConverter
         var got = token == JsonToken.String && _code == TypeCode.Char
             ? $"a string of {((string)reader.Value!).Length} characters"
             : Describe(token);
-        if (token == JsonToken.String && _code is not (TypeCode.String or TypeCode.Char) && _enum is null)
+        if (token == JsonToken.String && _code is TypeCode.DateTime or TypeCode.Object && _enum is null)
         {
             got = $"\"{Internal.Text.Truncate((string)reader.Value!, 60)}\"";
         }
