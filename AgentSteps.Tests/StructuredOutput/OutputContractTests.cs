@@ -74,6 +74,8 @@ public class OutputContractTests
         Blue,
     }
 
+    public record Wrapper(Verdict Inner);
+
     public class PrivateSetter
     {
         public string Name { get; private set; } = string.Empty;
@@ -268,6 +270,19 @@ public class OutputContractTests
         Assert.That(shades.SchemaJson, Does.Contain("\"dark-red\"").And.Not.Contain("\"DarkRed\""));
         Assert.That(shades.TryParse("""{"value":"dark-red"}""", out var shade, out errors), Is.True, string.Join("; ", errors));
         Assert.That(shade, Is.EqualTo(Shade.DarkRed));
+    }
+
+    [Test]
+    public void Serialize_RenamedEnum_WritesTheNameTheSchemaUses()
+    {
+        Assert.That(AgentStepsJson.Serialize(Shade.DarkRed), Is.EqualTo("\"dark-red\""));
+        Assert.That(AgentStepsJson.Serialize(new Renamed("Soup", "hidden")), Is.EqualTo("""{"title":"Soup"}"""));
+    }
+
+    [Test]
+    public void TryParse_NullForANonNullableNestedObject_SaysSoInWords()
+    {
+        Assert.That(Errors(typeof(Wrapper), """{"Inner":null}"""), Does.Contain("$.Inner: expected an object, got null"));
     }
 
     [Test]

@@ -1,5 +1,4 @@
 using Newtonsoft.Json;
-using Newtonsoft.Json.Converters;
 
 namespace AgentSteps.StructuredOutput;
 
@@ -50,7 +49,7 @@ internal static class AgentStepsJson
             MissingMemberHandling = MissingMemberHandling.Ignore,
             ContractResolver = AgentStepsContractResolver.Instance,
         };
-        settings.Converters.Add(new StringEnumConverter());
+        settings.Converters.Add(new EnumNameConverter());
         return settings;
     }
 }

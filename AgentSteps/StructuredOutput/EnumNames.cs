@@ -14,6 +14,7 @@ internal sealed class EnumNames
     private static readonly ConcurrentDictionary<Type, EnumNames> s_cache = new();
 
     private readonly Dictionary<string, object> _values;
+    private readonly Dictionary<object, string> _names = [];
 
     private EnumNames(Type type)
     {
@@ -24,9 +25,11 @@ internal sealed class EnumNames
             var name = field.GetCustomAttribute<JsonStringEnumMemberNameAttribute>()?.Name ??
                        field.GetCustomAttribute<EnumMemberAttribute>()?.Value ??
                        field.Name;
-            if (_values.TryAdd(name, field.GetValue(null)!))
+            var value = field.GetValue(null)!;
+            if (_values.TryAdd(name, value))
             {
                 names.Add(name);
+                _names.TryAdd(value, name);
             }
         }
 
@@ -41,6 +44,9 @@ internal sealed class EnumNames
         type.GetFields(BindingFlags.Public | BindingFlags.Static).Any(f => f.IsDefined(typeof(JsonStringEnumMemberNameAttribute)));
 
     public static EnumNames For(Type type) => s_cache.GetOrAdd(type, static t => new EnumNames(t));
+
+    /// <summary>Gets the name of a defined member, or <see langword="null"/> for a combination or an undefined value.</summary>
+    public string? NameOf(object value) => _names.GetValueOrDefault(value);
 
     public bool TryGetValue(string name, out object? value)
     {

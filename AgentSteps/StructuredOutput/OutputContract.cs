@@ -240,11 +240,19 @@ internal sealed partial class OutputContract
         found.RemoveAll(f => f.Contains(": missing required property", StringComparison.Ordinal) &&
                              mistyped.Contains(f[..f.IndexOf(": missing required property", StringComparison.Ordinal)]));
 
-        // The fast read's own finding is the more precise at its path (it names the expected properties).
+        // The fast read's own finding (ReplyException) is the more precise at its path: it names the expected properties,
+        // ranges and formats; Json.NET's is only a fallback.
         if (Describe(failure) is { } own)
         {
-            found.RemoveAll(f => f.StartsWith(own.Path + ": ", StringComparison.Ordinal));
-            found.Add(own.Message);
+            if (failure is ReplyException)
+            {
+                found.RemoveAll(f => f.StartsWith(own.Path + ": ", StringComparison.Ordinal));
+                found.Add(own.Message);
+            }
+            else if (!found.Any(f => f.StartsWith(own.Path + ": ", StringComparison.Ordinal)))
+            {
+                found.Add(own.Message);
+            }
         }
 
         if (found.Count == 0)
