@@ -28,6 +28,39 @@ public class UntrustedReplyTests
         public abstract string Route(string subject, Category category);
     }
 
+    public abstract class Pairs
+    {
+        [Step(Model = "gpt-4o-mini")]
+        public abstract (int Count, string Name) Pair(string text);
+    }
+
+    public class Summary
+    {
+        public Summary(string text) => Title = text;
+
+        public string Title { get; }
+    }
+
+    public abstract class Summaries
+    {
+        [Step(Model = "gpt-4o-mini")]
+        public abstract Summary Summarise(string text);
+    }
+
+    [Test]
+    public void StepsCreate_TupleOutput_IsRejectedNamingTheStepAndTheFix()
+    {
+        var e = Assert.Throws<WorkflowDefinitionException>(() => Steps.Create<Pairs>());
+        Assert.That(e!.Message, Does.Contain("Pairs.Pair").And.Contain("tuple").And.Contain("record"));
+    }
+
+    [Test]
+    public void StepsCreate_OutputPropertyAReplyCannotSet_IsRejectedNamingTheMember()
+    {
+        var e = Assert.Throws<WorkflowDefinitionException>(() => Steps.Create<Summaries>());
+        Assert.That(e!.Message, Does.Contain("'Summary.Title'").And.Contain("constructor takes text"));
+    }
+
     [Test]
     public void LlmStep_NumberOutOfRange_IsCorrectedThenFailsWithTheRawReply()
     {

@@ -81,9 +81,11 @@ internal sealed class ReplyShape
             return;
         }
 
-        // Json.NET fills a get-only collection that the constructor created.
+        // Json.NET fills a get-only collection that the constructor created, if it can add to it.
         var propertyType = property.PropertyType!;
-        if (propertyType != typeof(string) && !propertyType.IsArray && typeof(IEnumerable).IsAssignableFrom(propertyType))
+        if (!propertyType.IsArray && !propertyType.IsInterface &&
+            (typeof(IList).IsAssignableFrom(propertyType) ||
+             propertyType.GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(ICollection<>))))
         {
             return;
         }
