@@ -76,6 +76,19 @@ public class OutputContractTests
 
     public record Wrapper(Verdict Inner);
 
+    public record Positive(int Value)
+    {
+        public int Value { get; init; } = Value >= 0 ? Value : throw new ArgumentOutOfRangeException(nameof(Value), "Value must not be negative.");
+    }
+
+    public class ThrowingValidation : System.ComponentModel.DataAnnotations.IValidatableObject
+    {
+        public int Value { get; set; }
+
+        public IEnumerable<System.ComponentModel.DataAnnotations.ValidationResult> Validate(System.ComponentModel.DataAnnotations.ValidationContext validationContext) =>
+            throw new InvalidOperationException("The validator broke.");
+    }
+
     public class PrivateSetter
     {
         public string Name { get; private set; } = string.Empty;
@@ -283,6 +296,13 @@ public class OutputContractTests
     public void TryParse_NullForANonNullableNestedObject_SaysSoInWords()
     {
         Assert.That(Errors(typeof(Wrapper), """{"Inner":null}"""), Does.Contain("$.Inner: expected an object, got null"));
+    }
+
+    [Test]
+    public void TryParse_UserCodeThrowingOnTheValue_IsAnErrorNotACrash()
+    {
+        Assert.That(Errors(typeof(Positive), """{"Value":-1}"""), Does.Contain("Value must not be negative."));
+        Assert.That(Errors(typeof(ThrowingValidation), """{"Value":1}"""), Does.Contain("$: validation failed: The validator broke."));
     }
 
     [Test]

@@ -178,7 +178,16 @@ internal sealed partial class OutputContract
         if (_needsAnnotations)
         {
             var found = new List<string>();
-            DataAnnotationsValidator.Validate(parsed, found);
+            try
+            {
+                DataAnnotationsValidator.Validate(parsed, found);
+            }
+            catch (Exception e) when (e is not (OutOfMemoryException or InsufficientExecutionStackException))
+            {
+                // A user's IValidatableObject or validation attribute threw on the model's value: a correction, not a crash.
+                found.Add("$: validation failed: " + e.Message);
+            }
+
             if (found.Count > 0)
             {
                 errors = Correction.Cap(found);

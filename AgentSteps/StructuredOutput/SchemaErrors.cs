@@ -11,8 +11,16 @@ namespace AgentSteps.StructuredOutput;
 /// </summary>
 internal static class SchemaErrors
 {
+    /// <summary>The most errors collected from one reply; a correction lists fewer still.</summary>
+    public const int MaxCollected = 1000;
+
     public static void Describe(ValidationError error, List<string> found)
     {
+        if (found.Count >= MaxCollected)
+        {
+            return;
+        }
+
         if (error is ChildSchemaValidationError child && child.Errors.Count > 0)
         {
             // A nullable value is anyOf [null, T]: the null branch's complaint says nothing the other branch does not.
