@@ -248,6 +248,15 @@ public class OutputContractTests
         Assert.That(e!.Message, Does.Contain("tuple").And.Contain("record"));
     }
 
+    [TestCase(typeof(System.Numerics.BigInteger))]
+    [TestCase(typeof(Int128))]
+    [TestCase(typeof(List<Half>))]
+    public void For_NumberTypeWithoutASchemaForm_IsRejectedAtDefinitionTime(Type type)
+    {
+        var e = Assert.Throws<OutputSchemaException>(() => OutputContract.For(type));
+        Assert.That(e!.Message, Does.Contain("use long, ulong, double or decimal"));
+    }
+
     [Test]
     public void For_GetOnlyProperty_IsRejectedNamingTheMemberAndTheFix()
     {

@@ -319,6 +319,13 @@ internal sealed partial class OutputContract
     private static void RejectUnconstructibleTypes(Type type, HashSet<Type> seen)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
+        if (type == typeof(Int128) || type == typeof(UInt128) || type == typeof(Half) || type == typeof(nint) || type == typeof(nuint) ||
+            type == typeof(System.Numerics.BigInteger) || type == typeof(System.Numerics.Complex))
+        {
+            // Json.NET and NJsonSchema would describe these by their internals (BigInteger's _sign and _bits).
+            throw new OutputSchemaException($"'{type.Name}' has no JSON schema form that replies can be read back from; use long, ulong, double or decimal");
+        }
+
         if (DataAnnotationsValidator.IsSimple(type) || !seen.Add(type))
         {
             return;
