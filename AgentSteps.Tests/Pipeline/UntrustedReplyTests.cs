@@ -76,6 +76,16 @@ public class UntrustedReplyTests
     }
 
     [Test]
+    public void LlmStep_OneFencedBlockWithProseAndABom_IsReadWithoutACorrection()
+    {
+        var client = new ScriptedChatClient("\uFEFFSure! Here is the invoice:\n```json\n{\"Total\":3.5}\n```\nAnything else?");
+        using var runtime = new Runtime(client);
+
+        Assert.That(Steps.Create<Office>().Bill("x").Total, Is.EqualTo(3.5m));
+        Assert.That(client.Requests, Has.Count.EqualTo(1));
+    }
+
+    [Test]
     public void LlmStep_DecimalReply_IsExact()
     {
         using var runtime = new Runtime(new ScriptedChatClient("""{"Total":1234567890.123456789}"""));
