@@ -314,6 +314,40 @@ public class OutputContractTests
         Assert.That(Errors(typeof(ThrowingValidation), """{"Value":1}"""), Does.Contain("$: validation failed: The validator broke."));
     }
 
+    public record Everything(string Name, int Count, decimal Price, double Ratio, bool Done, Mood Mood, DateTimeOffset At, TimeSpan Span, List<Verdict> Verdicts, char Letter);
+
+    [Test]
+    public void TryParse_EveryOneCharacterMutationOfAValidReply_NeverThrows()
+    {
+        const string Valid = """{"Name":"n","Count":2,"Price":1.5,"Ratio":0.25,"Done":true,"Mood":"Sad","At":"2024-01-02T03:04:05Z","Span":"PT1H","Verdicts":[{"IsValid":true,"Reason":null}],"Letter":"x"}""";
+        var contract = OutputContract.For(typeof(Everything));
+        Assert.That(contract.TryParse(Valid, out _, out var errors), Is.True, string.Join("; ", errors));
+
+        var replacements = new[] { "", "0", "9", "e", "\"", "{", "}", "[", "]", ",", ":", "'", "/", "-", "\\", "\u0000", "99999999999999999999999999999999", "1e400", "null" };
+        var crashes = new List<string>();
+        for (int i = 0; i < Valid.Length; i++)
+        {
+            foreach (var replacement in replacements)
+            {
+                var reply = string.Concat(Valid.AsSpan(0, i), replacement, Valid.AsSpan(i + 1));
+                try
+                {
+                    _ = contract.TryParse(reply, out _, out var found);
+                    if (found.Any(e => !e.StartsWith('$')))
+                    {
+                        crashes.Add($"{reply} -> {string.Join("; ", found)}");
+                    }
+                }
+                catch (Exception e)
+                {
+                    crashes.Add($"{reply} -> {e.GetType().Name}: {e.Message}");
+                }
+            }
+        }
+
+        Assert.That(crashes, Is.Empty);
+    }
+
     [Test]
     public void Schema_WrappedOutputs_CarryNoDescriptionTheUserDidNotWrite()
     {
