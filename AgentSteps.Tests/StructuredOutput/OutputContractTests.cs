@@ -30,7 +30,10 @@ public class OutputContractTests
     [TestCase(typeof(Mood), """{"value":"Angry"}""", "value", TestName = "Unknown enum value")]
     [TestCase(typeof(int), """{"value":null}""", "value", TestName = "Null for a wrapped integer")]
     [TestCase(typeof(Verdict), "null", "$: expected an object, got null", TestName = "Null reply")]
-    [TestCase(typeof(Verdict), """{"IsValid":true,"Reason":null} {}""", "after", TestName = "Trailing content")]
+    [TestCase(typeof(Verdict), """{"IsValid":true,"Reason":null} {}""", "$: not valid JSON: the reply has more text after the JSON value", TestName = "Trailing content")]
+    [TestCase(typeof(Verdict), "", "$: not valid JSON: the reply is empty", TestName = "Empty reply")]
+    [TestCase(typeof(Verdict), """{"IsValid":true,"Reason":""", "not valid JSON: the reply ends before its objects and arrays are closed", TestName = "Cut-off reply")]
+    [TestCase(typeof(Verdict), """Sure: {"IsValid":true,"Reason":null}""", "$: not valid JSON: the reply must be the JSON value alone", TestName = "Prose around unfenced JSON")]
     public void TryParse_ReplyTheStrictSchemaRejects_IsRejectedNamingWhere(Type type, string reply, string expected)
     {
         var contract = OutputContract.For(type);

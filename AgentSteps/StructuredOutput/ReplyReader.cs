@@ -269,6 +269,21 @@ internal sealed class ReplyReader : JsonReader
             return "trailing commas are not allowed";
         }
 
+        if (message.Contains("does not contain any JSON tokens", StringComparison.Ordinal))
+        {
+            return "the reply is empty; reply with one JSON object";
+        }
+
+        if (message.Contains("Expected depth to be zero", StringComparison.Ordinal))
+        {
+            return "the reply ends before its objects and arrays are closed";
+        }
+
+        if (message.Contains("after a single JSON value", StringComparison.Ordinal))
+        {
+            return "the reply has more text after the JSON value; reply with one JSON value only";
+        }
+
         var rest = _buffer.AsSpan(offset, _length - offset);
         var before = _buffer.AsSpan(0, offset).TrimEnd(" \t\r\n"u8);
         if (rest.StartsWith("/"u8) || (before.Length > 0 && before[^1] == (byte)'/'))
@@ -290,6 +305,11 @@ internal sealed class ReplyReader : JsonReader
             before.Length > 0 && before[^1] == (byte)'0' && (before.Length == 1 || !char.IsAsciiDigit((char)before[^2]) && before[^2] != (byte)'.'))
         {
             return "numbers must be plain decimals, without leading zeros or hexadecimal";
+        }
+
+        if (offset == 0 && message.Contains("invalid start of a value", StringComparison.Ordinal))
+        {
+            return "the reply must be the JSON value alone, with no text around it (or inside one fenced ```json block)";
         }
 
         return message.Contains("property name", StringComparison.Ordinal) ? "property names must be in double quotes" : null;
