@@ -251,6 +251,8 @@ public class OpenAIWireTests
 
     [TestCase("https//user:sk-secret-0123456789@example.com/v1")]
     [TestCase("ftp://example.com/v1?api-key=sk-secret-0123456789")]
+    [TestCase("http:/admin:sk-secret-hunter2@example.com/v1")]
+    [TestCase("ftp://example.com/v1?sig=sk-secret-opaque")]
     public void MalformedBaseUrlWithAKey_IsReportedWithoutTheKey(string baseUrl)
     {
         var e = Assert.Throws<InvalidOperationException>(() => RuntimeOptions.CreateOpenAIClient(null, baseUrl));

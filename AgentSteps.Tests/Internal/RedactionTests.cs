@@ -14,6 +14,15 @@ public class RedactionTests
         Assert.That(Redaction.Redact(text), Is.EqualTo(expected));
     }
 
+    [TestCase("https//user:hunter2@host/v1", "https//***@host/v1")]
+    [TestCase("http:/user:hunter2@host/v1", "***@host/v1")]
+    [TestCase("ftp://host/v1?sig=opaque&x=1", "ftp://host/v1?***")]
+    [TestCase("localhost:11434", "localhost:11434")]
+    public void RedactUrl_MalformedUrlWithCredentials_MasksUserInformationAndQuery(string url, string expected)
+    {
+        Assert.That(Redaction.RedactUrl(url), Is.EqualTo(expected));
+    }
+
     [Test]
     public void Redact_RegisteredKeyOfAnyShape_IsRemoved()
     {

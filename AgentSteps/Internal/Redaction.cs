@@ -47,6 +47,25 @@ internal static partial class Redaction
         return KeyParameter().Replace(text, "$1" + Mask);
     }
 
+    /// <summary>
+    /// Returns a URL fit to show in a message: besides <see cref="Redact(string?)"/>, whatever precedes an <c>@</c> (user
+    /// information) and the whole query are masked, whether or not the URL is well formed.
+    /// </summary>
+    public static string RedactUrl(string? url)
+    {
+        var text = Redact(url);
+        int at = text.LastIndexOf('@');
+        if (at >= 0)
+        {
+            int slashes = text.IndexOf("//", StringComparison.Ordinal);
+            int start = slashes >= 0 && slashes < at ? slashes + 2 : 0;
+            text = string.Concat(text.AsSpan(0, start), Mask, text.AsSpan(at));
+        }
+
+        int query = text.IndexOf('?', StringComparison.Ordinal);
+        return query >= 0 ? string.Concat(text.AsSpan(0, query + 1), Mask) : text;
+    }
+
     /// <summary>Whether <paramref name="text"/> holds anything <see cref="Redact(string?)"/> would remove.</summary>
     public static bool HasSecrets(string? text) => !string.IsNullOrEmpty(text) && !string.Equals(Redact(text), text, StringComparison.Ordinal);
 

@@ -101,7 +101,7 @@ public sealed class RuntimeOptions
             {
                 // The URL may carry a key (user:key@host, ?api-key=...): the message shows it redacted.
                 throw new InvalidOperationException(
-                    $"{BaseUrlVariable} is '{Internal.Redaction.Redact(baseUrl)}', which is not an absolute http or https URL. Set it to the endpoint's base URL, such as http://localhost:11434/v1.");
+                    $"{BaseUrlVariable} is '{Internal.Redaction.RedactUrl(baseUrl)}', which is not an absolute http or https URL. Set it to the endpoint's base URL, such as http://localhost:11434/v1.");
             }
 
             clientOptions.Endpoint = endpoint;
