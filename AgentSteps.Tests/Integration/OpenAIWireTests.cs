@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Newtonsoft.Json.Linq;
 
 namespace AgentSteps.Tests;
@@ -252,6 +253,49 @@ public class OpenAIWireTests
         Assert.That(log, Has.Count.EqualTo(2));
         Assert.That(log[1], Does.Contain(RecipeJson));
         Assert.That(string.Join("\n", log), Does.Not.Contain(ApiKey));
+    }
+
+    [Test]
+    public void Http200WithAnErrorBody_ThrowsStepModelExceptionWithTheProvidersMessage()
+    {
+        _server.Reply(async context =>
+        {
+            context.Response.StatusCode = 200;
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync("""{"error":{"message":"model 'gpt-4o-mini' not found, try pulling it first","type":"api_error"}}""");
+        });
+        using var runtime = new Runtime();
+
+        var e = Assert.Throws<StepModelException>(() => Steps.Create<Kitchen>().Draft("x"));
+
+        Assert.That(e!.Message, Does.Contain("model 'gpt-4o-mini' not found, try pulling it first").And.Contain("api_error"));
+        Assert.That(e.ToString(), Does.Not.Contain(nameof(ArgumentOutOfRangeException)));
+        Assert.That(_server.Requests, Has.Count.EqualTo(1));
+    }
+
+    [Test]
+    public void ErrorBodyEchoingTheAuthorizationHeader_IsRedactedEverywhere()
+    {
+        _server.ReplyStatus(401, "Invalid credentials. Received header Authorization: Bearer " + ApiKey);
+        var log = new List<string>();
+        using var runtime = new Runtime(WithLog(RuntimeOptions.FromEnvironment(), log));
+
+        var e = Assert.Throws<StepModelException>(() => Steps.Create<Kitchen>().Draft("x"));
+
+        Assert.That(e!.Message, Does.Contain("Invalid credentials").And.Not.Contain(ApiKey));
+        Assert.That(e.ToString(), Does.Not.Contain(ApiKey), "loggers and spans print the whole chain");
+        Assert.That(runtime.ToJson(), Does.Not.Contain(ApiKey), "the trace");
+    }
+
+    [TestCase("https//user:sk-secret-0123456789@example.com/v1")]
+    [TestCase("ftp://example.com/v1?api-key=sk-secret-0123456789")]
+    [TestCase("http:/admin:sk-secret-hunter2@example.com/v1")]
+    [TestCase("ftp://example.com/v1?sig=sk-secret-opaque")]
+    public void MalformedBaseUrlWithAKey_IsReportedWithoutTheKey(string baseUrl)
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => RuntimeOptions.CreateOpenAIClient(null, baseUrl));
+
+        Assert.That(e!.Message, Does.Contain(RuntimeOptions.BaseUrlVariable).And.Not.Contain("sk-secret"));
     }
 
     private static RuntimeOptions WithLog(RuntimeOptions options, List<string> log)

@@ -17,6 +17,8 @@ public class SampleChatClientTests
 
     public record Tree(string Label, List<Tree> Children);
 
+    public record Times(DateTime When, DateOnly Day, TimeOnly Time, TimeSpan Span, Uri Link, char Letter);
+
     public class Annotated
     {
         [System.ComponentModel.DataAnnotations.MinLength(1)]
@@ -51,6 +53,15 @@ public class SampleChatClientTests
         Assert.That(basket.Items[0].Size, Is.EqualTo(Size.Small));
         Assert.That(basket.Favourite, Is.Not.Null, "the first call of a request fills nullables");
         Assert.That(basket.Paid, Is.False, "the first call of a request answers false");
+    }
+
+    [Test]
+    public async Task Sample_ForDatesTimesUrisAndChars_ParsesUnderTheStrictReader()
+    {
+        var text = await SampleFor(typeof(Times));
+
+        Assert.That(OutputContract.For(typeof(Times)).TryParse(text, out var result, out var errors), Is.True, string.Join("; ", errors));
+        Assert.That(((Times)result!).Time, Is.EqualTo(new TimeOnly(12, 0)));
     }
 
     [Test]

@@ -94,7 +94,8 @@ internal sealed partial class RuntimeLog(Action<string>? log, ILogger? logger, b
         }
 
         var joined = string.Join("; ", errors);
-        var forLogger = sensitive ? joined : string.Join("; ", errors.Select(e => e.Split(':')[0]));
+        // Errors quote the reply (paths name its properties), so without sensitive data the logger gets only their count.
+        var forLogger = sensitive ? joined : string.Create(CultureInfo.InvariantCulture, $"{errors.Count} error(s)");
         log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{step.QualifiedName}: reply {attempt} was invalid, asking again: {joined}"));
         if (logger is not null)
         {

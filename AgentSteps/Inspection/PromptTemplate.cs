@@ -95,7 +95,7 @@ internal sealed class PromptTemplate
             var builder = new StringBuilder();
             foreach (var (literal, index) in _segments)
             {
-                builder.Append(index < 0 ? literal : AsText(arguments[index]));
+                builder.Append(index < 0 ? literal : AsPlaceholder(arguments[index]));
             }
 
             return builder.ToString();
@@ -119,4 +119,12 @@ internal sealed class PromptTemplate
     }
 
     private static string AsText(object? argument) => argument as string ?? AgentStepsJson.Serialize(argument);
+
+    // Inside a sentence a string or enum reads bare ("Ticket Other"), not as a JSON literal ("Ticket \"Other\"").
+    private static string AsPlaceholder(object? argument) => argument switch
+    {
+        string text => text,
+        Enum value => AgentStepsJson.Serialize(value).Trim('"'),
+        _ => AgentStepsJson.Serialize(argument),
+    };
 }

@@ -268,6 +268,24 @@ public sealed class SampleChatClient : IChatClient
     private static string SampleString(JsonElement schema, string name)
     {
         var format = schema.TryGetProperty("format", out var f) ? f.GetString() : null;
+
+        // The strict schema spells TimeOnly as a pattern, and a URI or a char as a note in the description.
+        if (schema.TryGetProperty("pattern", out var pattern) && pattern.GetString() == StructuredOutput.IsoText.TimePattern)
+        {
+            return "12:00:00";
+        }
+
+        var description = schema.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() ?? string.Empty : string.Empty;
+        if (description.Contains("an absolute URI", StringComparison.Ordinal))
+        {
+            return "https://example.com/";
+        }
+
+        if (description.Contains("exactly 1 character)", StringComparison.Ordinal))
+        {
+            return "A";
+        }
+
         return format switch
         {
             "date-time" => "2026-01-01T12:00:00Z",

@@ -1,4 +1,5 @@
 using AgentSteps.Inspection;
+using AgentSteps.StructuredOutput;
 using Microsoft.Extensions.AI;
 
 namespace AgentSteps.Pipeline;
@@ -48,16 +49,22 @@ internal static class Conversation
         }
     }
 
-    public static void AddCorrection(List<ChatMessage> messages, IReadOnlyList<string> errors)
+    /// <summary>
+    /// Asks again after an invalid reply. The reply as the conversation holds it is cut to its start and end first, so
+    /// that a huge invalid reply is neither sent back whole on every retry nor kept whole by the trace.
+    /// </summary>
+    public static void AddCorrection(List<ChatMessage> messages, string reply, IReadOnlyList<string> errors)
     {
-        var correction = new ChatMessage(ChatRole.User, Correction(errors));
+        var correction = new ChatMessage(ChatRole.User, Correction.Message(errors));
+        var echo = Correction.Echo(reply);
         lock (messages)
         {
+            if (!ReferenceEquals(echo, reply) && messages[^1].Role == ChatRole.Assistant)
+            {
+                messages[^1] = new ChatMessage(ChatRole.Assistant, echo);
+            }
+
             messages.Add(correction);
         }
     }
-
-    private static string Correction(IReadOnlyList<string> errors) =>
-        "Your reply was not valid for the required JSON schema:\n- " + string.Join("\n- ", errors) +
-        "\nReply again with only a JSON value that matches the schema.";
 }

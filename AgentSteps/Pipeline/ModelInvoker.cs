@@ -22,16 +22,10 @@ internal static class ModelInvoker
         return options;
     }
 
-    public static ChatResponse Finish(StepContext context, IChatClient client, string model, ChatResponse? response, int call)
+    public static ChatResponse Finish(StepContext context, string model, ChatResponse? response, int call)
     {
         var descriptor = context.Descriptor;
-        if (response is null)
-        {
-            throw new StepModelException(
-                descriptor.QualifiedName,
-                model,
-                new InvalidOperationException($"The model client ({client.GetType().Name}) returned no response (null) instead of a ChatResponse."));
-        }
+        response = ModelResponseGuard.ThrowIfNull(response, descriptor.QualifiedName, model);
 
         var record = context.Step.ModelRecord;
         if (response.Usage is { } usage)

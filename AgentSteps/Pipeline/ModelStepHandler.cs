@@ -1,3 +1,4 @@
+using AgentSteps.StructuredOutput;
 using Microsoft.Extensions.AI;
 
 namespace AgentSteps.Pipeline;
@@ -42,11 +43,12 @@ internal static class ModelStepHandler
                 throw new StepModelException(descriptor.QualifiedName, model, e);
             }
 
-            response = ModelInvoker.Finish(context, client, model, response, call);
+            response = ModelInvoker.Finish(context, model, response, call);
             var reply = response.Text;
             Conversation.AddReply(messages, response, reply);
             ReplyChecks.ThrowIfUnusable(descriptor, response, reply);
 
+            ReplyGuard.ThrowIfTooLong(descriptor, reply, call);
             if (descriptor.Output!.TryParse(reply, out var result, out var errors))
             {
                 return result;
@@ -58,7 +60,7 @@ internal static class ModelStepHandler
             }
 
             step.Owner.Log.Retry(descriptor, call, errors);
-            Conversation.AddCorrection(messages, errors);
+            Conversation.AddCorrection(messages, reply, errors);
         }
     }
 }

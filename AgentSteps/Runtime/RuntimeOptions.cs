@@ -241,12 +241,17 @@ public sealed class RuntimeOptions
         {
             if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var endpoint) || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps))
             {
+                // The URL may carry a key (user:key@host, ?api-key=...): the message shows it redacted.
                 throw new InvalidOperationException(
-                    $"{BaseUrlVariable} is '{baseUrl}', which is not an absolute http or https URL. Set it to the endpoint's base URL, such as http://localhost:11434/v1.");
+                    $"{BaseUrlVariable} is '{Internal.Redaction.RedactUrl(baseUrl)}', which is not an absolute http or https URL. Set it to the endpoint's base URL, such as http://localhost:11434/v1.");
             }
 
             clientOptions.Endpoint = endpoint;
         }
+
+        // Provider errors that echo the key are redacted wherever AgentSteps reports them.
+        Internal.Redaction.Register(apiKey);
+        clientOptions.AddPolicy(ProviderErrorPolicy.Instance, System.ClientModel.Primitives.PipelinePosition.PerCall);
 
         // Keyless local servers ignore the key, but the OpenAI client requires one.
         var client = new OpenAIClient(new ApiKeyCredential(apiKey ?? "no-key"), clientOptions);

@@ -14,7 +14,11 @@ public sealed class StepAttribute : Attribute
     /// <summary>The number of times an invalid model reply is sent back for correction by default.</summary>
     public const int DefaultOutputRetries = 2;
 
+    /// <summary>The longest model reply, in characters, that an LLM step accepts by default (1 MiB of characters).</summary>
+    public const int DefaultMaxReplyLength = 1024 * 1024;
+
     private int _maxLoops;
+    private int _maxReplyLength = DefaultMaxReplyLength;
     private int _outputRetries = DefaultOutputRetries;
     private int _maxOutputTokens;
     private double _temperature = double.NaN;
@@ -74,5 +78,17 @@ public sealed class StepAttribute : Attribute
     {
         get => _maxOutputTokens;
         set => _maxOutputTokens = Throw.IfLessThan(value, 0);
+    }
+
+    /// <summary>
+    /// Gets or sets the longest model reply, in characters, that this step accepts. A longer reply is not parsed: the
+    /// step fails at once with <see cref="StepOutputException"/>, since asking again would resend it.
+    /// </summary>
+    /// <value>The default value is <see cref="DefaultMaxReplyLength"/> (1,048,576 characters).</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int MaxReplyLength
+    {
+        get => _maxReplyLength;
+        set => _maxReplyLength = Throw.IfLessThan(value, 1);
     }
 }

@@ -1,5 +1,4 @@
 using Newtonsoft.Json;
-using Newtonsoft.Json.Converters;
 
 namespace AgentSteps.StructuredOutput;
 
@@ -33,8 +32,8 @@ internal static class AgentStepsJson
         settings.ContractResolver = new StrictContractResolver();
         settings.MissingMemberHandling = MissingMemberHandling.Error;
         settings.CheckAdditionalContent = true;
+        // StrictContractResolver gives every plain value (enums included) a strict converter.
         settings.Converters.Clear();
-        settings.Converters.Add(new StringEnumConverter { AllowIntegerValues = false });
         return settings;
     }
 
@@ -48,8 +47,9 @@ internal static class AgentStepsJson
             MetadataPropertyHandling = MetadataPropertyHandling.Ignore,
             ReferenceLoopHandling = ReferenceLoopHandling.Ignore,
             MissingMemberHandling = MissingMemberHandling.Ignore,
+            ContractResolver = AgentStepsContractResolver.Instance,
         };
-        settings.Converters.Add(new StringEnumConverter());
+        settings.Converters.Add(new EnumNameConverter());
         return settings;
     }
 }

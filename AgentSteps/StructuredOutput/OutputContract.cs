@@ -23,6 +23,7 @@ internal sealed partial class OutputContract
     private readonly Type _parseType;
     private readonly Func<object?, object?>? _unwrap;
     private readonly bool _needsAnnotations;
+    private readonly ReplyShape? _shape;
 
     private OutputContract(Type resultType)
     {
@@ -44,6 +45,7 @@ internal sealed partial class OutputContract
                 .CreateDelegate<Func<object?, object?>>();
         }
         RejectUnconstructibleTypes(resultType, new HashSet<Type>());
+        _shape = ReplyShape.For(_parseType, AgentStepsJson.ReplySerializer.ContractResolver);
         _needsAnnotations = DataAnnotationsValidator.NeedsValidation(resultType);
 
         JObject schema;
@@ -58,7 +60,24 @@ internal sealed partial class OutputContract
                 FlattenInheritanceHierarchy = true,
                 GenerateAbstractProperties = true,
                 AllowReferencesWithProperties = false,
+
+                // Descriptions only from the user's [Description]s: XML docs would send AgentSteps' own (ValueWrapper's) too.
+                UseXmlDocumentation = false,
             };
+            settings.SchemaProcessors.Add(new EnumNamesSchemaProcessor());
+
+            // What the reader accepts, exactly: a wall-clock time without a zone, and one character.
+            settings.TypeMappers.Add(new NJsonSchema.Generation.TypeMappers.PrimitiveTypeMapper(typeof(TimeOnly), s =>
+            {
+                s.Type = JsonObjectType.String;
+                s.Pattern = IsoText.TimePattern;
+            }));
+            settings.TypeMappers.Add(new NJsonSchema.Generation.TypeMappers.PrimitiveTypeMapper(typeof(char), s =>
+            {
+                s.Type = JsonObjectType.String;
+                s.MinLength = 1;
+                s.MaxLength = 1;
+            }));
             schema = JObject.Parse(JsonSchema.FromType(_parseType, settings).ToJson());
         }
         catch (Exception e) when (e is not OutputSchemaException)
@@ -131,32 +150,47 @@ internal sealed partial class OutputContract
             return true;
         }
 
-        var json = StripCodeFence(reply);
+        if (!ReplyText.TryExtract(reply, out var json, out var extractError))
+        {
+            errors = [extractError!];
+            return false;
+        }
+
         object? parsed = null;
         Exception? failure = null;
         try
         {
-            using var reader = new JsonTextReader(new StringReader(json)) { MaxDepth = AgentStepsJson.MaxDepth, DateParseHandling = DateParseHandling.None };
+            using var reader = new ReplyReader(json, _shape);
             parsed = AgentStepsJson.ReplySerializer.Deserialize(reader, _parseType);
         }
-        catch (Newtonsoft.Json.JsonException e)
+        catch (Exception e) when (e is not (OutOfMemoryException or InsufficientExecutionStackException))
         {
+            // Model output is untrusted: whatever it makes fail (a user constructor included) is a correction, never a crash.
             failure = e;
         }
 
         if (failure is not null || parsed is null)
         {
-            errors = Diagnose(json, failure);
+            errors = Correction.Cap(Diagnose(json, failure));
             return false;
         }
 
         if (_needsAnnotations)
         {
             var found = new List<string>();
-            DataAnnotationsValidator.Validate(parsed, found);
+            try
+            {
+                DataAnnotationsValidator.Validate(parsed, found);
+            }
+            catch (Exception e) when (e is not (OutOfMemoryException or InsufficientExecutionStackException))
+            {
+                // A user's IValidatableObject or validation attribute threw on the model's value: a correction, not a crash.
+                found.Add("$: validation failed: " + e.Message);
+            }
+
             if (found.Count > 0)
             {
-                errors = found;
+                errors = Correction.Cap(found);
                 return false;
             }
         }
@@ -168,69 +202,113 @@ internal sealed partial class OutputContract
     private List<string> Diagnose(string json, Exception? failure)
     {
         var found = new List<string>();
-        JToken token;
-        try
+        if (failure is ReplyException { IsSyntax: true } syntax)
         {
-            using var reader = new JsonTextReader(new StringReader(json)) { MaxDepth = AgentStepsJson.MaxDepth, DateParseHandling = DateParseHandling.None };
-            token = JToken.ReadFrom(reader);
-            if (reader.Read())
-            {
-                found.Add("The reply has more text after the JSON value; reply with one JSON object only.");
-                return found;
-            }
-        }
-        catch (JsonReaderException e)
-        {
-            found.Add($"The reply is not valid JSON: {e.Message}");
+            found.Add(syntax.Message);
             return found;
         }
 
-        foreach (var error in _validationSchema!.Validate(token))
+        // Read the reply again as a tree (strictly, but without the shape) and validate it against the schema, which
+        // finds every error at once rather than the first.
+        JToken token;
+        try
         {
-            Describe(error, found);
+            using var reader = new ReplyReader(json, shape: null) { MaxDepth = null };
+            token = JToken.ReadFrom(reader);
+            while (reader.Read())
+            {
+                // Reads to the end, so that text after the value is reported.
+            }
+        }
+        catch (ReplyException e)
+        {
+            found.Add(e.Message);
+            return found;
+        }
+        catch (Exception e) when (e is Newtonsoft.Json.JsonException or InvalidOperationException)
+        {
+            found.Add("$: not valid JSON: " + e.Message);
+            return found;
+        }
+
+        try
+        {
+            foreach (var error in _validationSchema!.Validate(token))
+            {
+                SchemaErrors.Describe(error, found);
+            }
+        }
+        catch (Exception e) when (e is InvalidCastException or OverflowException or FormatException or ArgumentException)
+        {
+            // The validator cannot compare some values (numbers beyond decimal); the fast read's own error below says enough.
+            found.Clear();
+        }
+
+        // A value of the wrong type also lacks the properties it should have had: say the first thing only.
+        var mistyped = found.Where(f => f.Contains(": expected ", StringComparison.Ordinal)).Select(f => f[..f.IndexOf(": expected ", StringComparison.Ordinal)]).ToHashSet();
+        found.RemoveAll(f => f.Contains(": missing required property", StringComparison.Ordinal) &&
+                             mistyped.Contains(f[..f.IndexOf(": missing required property", StringComparison.Ordinal)]));
+
+        // The fast read's own finding (ReplyException) is the more precise at its path: it names the expected properties,
+        // ranges and formats; Json.NET's is only a fallback.
+        if (Describe(failure) is { } own)
+        {
+            if (failure is ReplyException)
+            {
+                found.RemoveAll(f => f.StartsWith(own.Path + ": ", StringComparison.Ordinal));
+                found.Add(own.Message);
+            }
+            else if (!found.Any(f => f.StartsWith(own.Path + ": ", StringComparison.Ordinal)))
+            {
+                found.Add(own.Message);
+            }
         }
 
         if (found.Count == 0)
         {
-            found.Add($"The reply does not fit {ResultType.Name}: {failure?.Message ?? "it is null"}");
+            found.Add($"$: the reply does not fit {ResultType.Name}");
         }
 
         return found;
     }
 
+    /// <summary>Says what the fast read's failure was, in the corrections' style.</summary>
+    private static (string Path, string Message)? Describe(Exception? failure)
+    {
+        switch (failure)
+        {
+            case null:
+                return null;
+            case ReplyException reply:
+                return (reply.Path, reply.Message);
+            case JsonSerializationException json:
+            {
+                var path = ReplyPath.FromNewtonsoft(json.Path);
+                var match = RequiredProperty().Match(json.Message);
+                return match.Success
+                    ? (path, $"{path}: missing required property '{match.Groups[1].Value}'")
+                    : (path, $"{path}: {StripNewtonsoftPosition(json.Message)}");
+            }
+
+            default:
+            {
+                // A user type's constructor or setter refused the value.
+                var inner = failure is System.Reflection.TargetInvocationException { InnerException: { } cause } ? cause : failure;
+                return ("$", "$: the value was rejected: " + inner.Message);
+            }
+        }
+    }
+
+    private static string StripNewtonsoftPosition(string message)
+    {
+        int cut = message.IndexOf(" Path '", StringComparison.Ordinal);
+        return (cut > 0 ? message[..cut] : message).TrimEnd('.');
+    }
+
+    [GeneratedRegex("^Required property '([^']*)' not found in JSON")]
+    private static partial Regex RequiredProperty();
+
     private static object? UnwrapValue<T>(object? wrapper) => wrapper is ValueWrapper<T> w ? w.Value : null;
-
-    private static void Describe(NJsonSchema.Validation.ValidationError error, List<string> found)
-    {
-        if (error is NJsonSchema.Validation.ChildSchemaValidationError child)
-        {
-            foreach (var nested in child.Errors.SelectMany(e => e.Value))
-            {
-                Describe(nested, found);
-            }
-
-            if (child.Errors.Count > 0)
-            {
-                return;
-            }
-        }
-
-        var path = string.IsNullOrEmpty(error.Path) ? "#" : error.Path;
-        found.Add($"{path}: {error.Kind}" + (error.Property is { Length: > 0 } p && !path.EndsWith(p, StringComparison.Ordinal) ? $" ({p})" : string.Empty));
-    }
-
-    private static string StripCodeFence(string reply)
-    {
-        // Providers without native structured output sometimes fence the JSON as markdown.
-        var trimmed = reply.Trim();
-        if (!trimmed.StartsWith("```", StringComparison.Ordinal) || !trimmed.EndsWith("```", StringComparison.Ordinal) || trimmed.Length < 6)
-        {
-            return trimmed;
-        }
-
-        int firstLineEnd = trimmed.IndexOf('\n', StringComparison.Ordinal);
-        return firstLineEnd < 0 ? trimmed : trimmed[(firstLineEnd + 1)..^3];
-    }
 
     private static bool IsObjectType(Type type) =>
         !DataAnnotationsValidator.IsSimple(type) &&
@@ -241,9 +319,22 @@ internal sealed partial class OutputContract
     private static void RejectUnconstructibleTypes(Type type, HashSet<Type> seen)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
+        if (type == typeof(Int128) || type == typeof(UInt128) || type == typeof(Half) || type == typeof(nint) || type == typeof(nuint) ||
+            type == typeof(System.Numerics.BigInteger) || type == typeof(System.Numerics.Complex))
+        {
+            // Json.NET and NJsonSchema would describe these by their internals (BigInteger's _sign and _bits).
+            throw new OutputSchemaException($"'{type.Name}' has no JSON schema form that replies can be read back from; use long, ulong, double or decimal");
+        }
+
         if (DataAnnotationsValidator.IsSimple(type) || !seen.Add(type))
         {
             return;
+        }
+
+        if (typeof(System.Runtime.CompilerServices.ITuple).IsAssignableFrom(type))
+        {
+            throw new OutputSchemaException(
+                $"'{type.Name}' is a tuple, whose element names do not exist at run time (the model would see Item1, Item2...); use a record with named properties");
         }
 
         if (type == typeof(object) || typeof(JToken).IsAssignableFrom(type))
@@ -278,7 +369,8 @@ internal sealed partial class OutputContract
 
         foreach (var property in type.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
         {
-            if (property.GetIndexParameters().Length == 0 && property.GetCustomAttributes(typeof(JsonIgnoreAttribute), true).Length == 0)
+            if (property.GetIndexParameters().Length == 0 && !property.IsDefined(typeof(JsonIgnoreAttribute), true) &&
+                !property.IsDefined(typeof(System.Text.Json.Serialization.JsonIgnoreAttribute), true))
             {
                 RejectUnconstructibleTypes(property.PropertyType, seen);
             }

@@ -7,17 +7,33 @@ namespace AgentSteps.StructuredOutput;
 
 /// <summary>
 /// The contract for reading model replies as strictly as the strict schema describes them: every property present
-/// (non-nullable ones not null), no unknown properties (set on the serializer), strings, booleans and numbers only from
+/// (non-nullable ones not null), no unknown properties (set on the serializer; <see cref="ReplyReader"/> also rejects
+/// wrongly cased names, which Json.NET would match), private setters used, strings, booleans and numbers only from
 /// tokens of their own type, in properties and in collection items. It lets a valid reply be read directly, with no
 /// separate schema validation; an invalid one is then diagnosed against the schema.
 /// </summary>
-internal sealed class StrictContractResolver : DefaultContractResolver
+internal sealed class StrictContractResolver : AgentStepsContractResolver
 {
+    protected override JsonContract CreateContract(Type objectType)
+    {
+        // Values met anywhere (nested collections included) are read as strictly as properties; a reference type's
+        // nullability is unknown here, and the schema makes such values non-null.
+        var contract = base.CreateContract(objectType);
+        contract.Converter ??= StrictValueConverter.For(objectType, allowNull: false);
+        return contract;
+    }
+
     private readonly NullabilityInfoContext _nullability = new();
 
     protected override JsonProperty CreateProperty(MemberInfo member, MemberSerialization memberSerialization)
     {
         var property = base.CreateProperty(member, memberSerialization);
+        if (!property.Writable && !property.Ignored && member is PropertyInfo { SetMethod: not null })
+        {
+            // The schema asks for the property, so a private setter is used rather than the value dropped.
+            property.Writable = true;
+        }
+
         var nullability = Nullability(member);
         bool allowsNull = member.DeclaringType is { IsGenericType: true } declaring && declaring.GetGenericTypeDefinition() == typeof(ValueWrapper<>)
             ? Nullable.GetUnderlyingType(property.PropertyType!) is not null // A wrapped result is null only when its type says so.

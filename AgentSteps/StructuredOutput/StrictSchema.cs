@@ -186,12 +186,22 @@ internal static class StrictSchema
     private static void MoveUnsupportedConstraintsToDescription(JObject node)
     {
         var notes = new List<string>();
-        if (node["minLength"] is JToken minLength && (int)minLength > 0)
+        if (node["description"] is JToken { Type: JTokenType.String } empty && string.IsNullOrEmpty((string?)empty))
+        {
+            // NJsonSchema writes an empty description on enums; send nothing the user did not write.
+            node.Remove("description");
+        }
+
+        if (node["minLength"] is JToken exactLength && node["maxLength"] is JToken sameLength && (int)exactLength == (int)sameLength)
+        {
+            notes.Add(string.Create(CultureInfo.InvariantCulture, $"exactly {(int)exactLength} character{((int)exactLength == 1 ? string.Empty : "s")}"));
+        }
+        else if (node["minLength"] is JToken minLength && (int)minLength > 0)
         {
             notes.Add(string.Create(CultureInfo.InvariantCulture, $"at least {(int)minLength} characters"));
         }
 
-        if (node["maxLength"] is JToken maxLength)
+        if (node["maxLength"] is JToken maxLength && !(node["minLength"] is JToken min && (int)min == (int)maxLength))
         {
             notes.Add(string.Create(CultureInfo.InvariantCulture, $"at most {(int)maxLength} characters"));
         }
