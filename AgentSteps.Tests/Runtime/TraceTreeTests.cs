@@ -6,6 +6,17 @@ public class TraceTreeTests
 {
     public record Verdict(bool Ok);
 
+    public record Basket(List<string> Items);
+
+    public abstract class Shopper
+    {
+        [Step(Model = "gpt-4o-mini"), Description("Fill the basket.")]
+        public abstract Basket Fill(string list);
+
+        [Step]
+        public virtual int Count(Basket basket) => basket.Items.Count;
+    }
+
     public abstract class Checker
     {
         [Step(Model = "gpt-4o-mini"), Description("Check it.")]
@@ -35,5 +46,41 @@ public class TraceTreeTests
         Steps.Create<Checker>().Check("x");
 
         Assert.That(runtime.FormatTree(), Does.Contain("ms, gpt-4o-mini)"));
+    }
+
+    [Test]
+    public void Result_OfAnLlmStep_IsWhatTheModelReplied_EvenAfterTheCallerChangesIt()
+    {
+        using var runtime = new Runtime(new ScriptedChatClient("""{"Items":["eggs","milk"]}"""));
+        var shopper = Steps.Create<Shopper>();
+
+        var basket = shopper.Fill("breakfast");
+        basket.Items.Add("chocolate");
+        shopper.Count(basket);
+
+        var fill = runtime.ExecutedSteps.Single(s => s.Name == "Fill");
+        Assert.That(fill.Result, Is.InstanceOf<Basket>());
+        Assert.That(((Basket)fill.Result!).Items, Is.EqualTo(new[] { "eggs", "milk" }));
+        Assert.That(fill.Result, Is.Not.SameAs(basket));
+        var count = runtime.ExecutedSteps.Single(s => s.Name == "Count");
+        Assert.That(((Basket)count.Arguments["basket"]!).Items, Is.EqualTo(new[] { "eggs", "milk", "chocolate" }));
+        Assert.That(runtime.ToJson(), Does.Contain("\"eggs\"").And.Contain("\"chocolate\""));
+        Assert.That(Newtonsoft.Json.Linq.JObject.Parse(runtime.ToJson())["steps"]![0]!["result"]!["Items"]!.ToObject<string[]>(), Is.EqualTo(new[] { "eggs", "milk" }));
+    }
+
+    [Test]
+    public void Result_OfAnLlmStepThatMiddlewareReplaced_IsWhatTheStepReturned()
+    {
+        var options = new RuntimeOptions { ChatClient = new ScriptedChatClient("""{"Items":["eggs"]}""") };
+        options.Use(async (context, next) =>
+        {
+            await next(context);
+            return new Basket(["from cache"]);
+        });
+        using var runtime = new Runtime(options);
+
+        Steps.Create<Shopper>().Fill("x");
+
+        Assert.That(((Basket)runtime.ExecutedSteps.Single().Result!).Items, Is.EqualTo(new[] { "from cache" }));
     }
 }

@@ -31,6 +31,11 @@ internal static class TraceSnapshot
     /// </summary>
     public static object? Materialize(object? snapshot, StepTraceOptions options)
     {
+        if (snapshot is ReplySnapshot reply)
+        {
+            return reply.Parse();
+        }
+
         if (snapshot is not TraceValue captured)
         {
             return snapshot;
@@ -69,6 +74,9 @@ internal static class TraceSnapshot
                 return JValue.CreateNull();
             case TraceValue captured:
                 return TraceWalker.ToToken(captured.Tree, options);
+            case ReplySnapshot reply:
+                // Walked like any value, so that caps and scrubbing apply; a reply that no longer parses is shown as text.
+                return reply.Parse() is { } value ? ToToken(Capture(value, options), options) : TraceWalker.LeafToken(reply.Reply, options);
         }
 
         var info = TraceTypeInfo.Get(snapshot.GetType());

@@ -51,6 +51,7 @@ internal static class ModelStepHandler
             ReplyGuard.ThrowIfTooLong(descriptor, reply, call);
             if (descriptor.Output!.TryParse(reply, out var result, out var errors))
             {
+                record.Parsed(reply, result);
                 return result;
             }
 

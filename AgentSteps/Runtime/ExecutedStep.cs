@@ -74,7 +74,7 @@ public sealed class ExecutedStep
     {
         get
         {
-            if (_result is not TraceValue)
+            if (_result is not (TraceValue or ReplySnapshot))
             {
                 return _result;
             }
@@ -199,7 +199,7 @@ public sealed class ExecutedStep
 
     internal void Complete(object? result, TimeSpan duration)
     {
-        _result = TraceSnapshot.Capture(result, Owner.Configuration.Trace);
+        _result = _model?.TakeReplySnapshot(result, _descriptor.Output) ?? TraceSnapshot.Capture(result, Owner.Configuration.Trace);
         Duration = duration;
     }
 

@@ -10,6 +10,8 @@ internal sealed class ModelCallRecord
 {
     private int _calls;
     private bool _usageOwned;
+    private string? _validReply;
+    private object? _parsed;
 
     public string? Model { get; set; }
 
@@ -22,6 +24,28 @@ internal sealed class ModelCallRecord
     public int Calls => Volatile.Read(ref _calls);
 
     public void CountCall() => Interlocked.Increment(ref _calls);
+
+    /// <summary>Notes the reply that parsed into <paramref name="parsed"/>, the value the model step returns.</summary>
+    public void Parsed(string reply, object? parsed)
+    {
+        _validReply = reply;
+        _parsed = parsed;
+    }
+
+    /// <summary>
+    /// Gets the reply as the snapshot of the step's result, when the step returns what the reply parsed into (middleware
+    /// may return something else: then <see langword="null"/>, and the result is walked as any value is). Strings and
+    /// other values kept as they are need no snapshot.
+    /// </summary>
+    public object? TakeReplySnapshot(object? result, StructuredOutput.OutputContract? contract)
+    {
+        var parsed = _parsed;
+        _parsed = null; // the trace keeps the reply, not the value the caller now owns
+        return contract is not null && _validReply is { } reply && parsed is not null && ReferenceEquals(parsed, result) &&
+            !Diagnostics.TraceTypeInfo.IsKeptAsIs(parsed)
+            ? new Diagnostics.ReplySnapshot(reply, contract)
+            : null;
+    }
 
     public void AddUsage(UsageDetails usage)
     {
