@@ -176,6 +176,30 @@ public class AgentStepsServiceCollectionTests
     }
 
     [Test]
+    public void Runs_OfWorkflowsFromOneContainer_ShareOneCompiledConfiguration()
+    {
+        var observer = new RecordingObserver();
+        var services = new ServiceCollection();
+        services.AddSingleton<IClock, FixedClock>();
+        services.AddChatClient(new ScriptedChatClient(Hello, Hello));
+        services.AddAgentSteps(o => o.UseEnvironment = false).AddWorkflow<Greeter>().AddRunObserver(observer);
+        using var provider = services.BuildServiceProvider();
+
+        using (var scope = provider.CreateScope())
+        {
+            scope.ServiceProvider.GetRequiredService<Greeter>().Greet("a");
+        }
+
+        using (var scope = provider.CreateScope())
+        {
+            scope.ServiceProvider.GetRequiredService<Greeter>().Greet("b");
+        }
+
+        Assert.That(observer.Runs, Has.Count.EqualTo(2));
+        Assert.That(observer.Runs[1].Configuration, Is.SameAs(observer.Runs[0].Configuration), "no pipeline or client rebuilt per run");
+    }
+
+    [Test]
     public void RunObserver_ThatThrows_DoesNotFailACallThatSucceeded()
     {
         var services = new ServiceCollection();

@@ -19,12 +19,17 @@ internal sealed class AgentStepsServices(AgentStepsOptions options, IServiceProv
 
     // Per container: what it can satisfy is fixed once it is built.
     private readonly ConcurrentDictionary<Type, ConstructorInfo> _constructors = new();
+    private volatile CompiledRuns? _compiled;
 
     public object CreateWorkflow(IServiceProvider services, Type workflowType)
     {
         var accessor = TryGetAccessor(services);
         var binding = new RunBinding(
-            () => new Runtime(CreateRuntimeOptions(services).Compile(), ambient: false),
+            () => new Runtime(Configuration(services), ambient: false)
+            {
+                // Keyed clients come from the provider the workflow was resolved from, so a scope's own keyed client serves its runs.
+                ModelLookup = services is IKeyedServiceProvider keyed ? model => keyed.GetKeyedService<IChatClient>(model) : null,
+            },
             run => accessor?.Add(run));
         return Steps.Create(workflowType, binding, ConstructorArguments(services, workflowType));
     }
@@ -165,19 +170,39 @@ internal sealed class AgentStepsServices(AgentStepsOptions options, IServiceProv
     private static string Describe(ConstructorInfo constructor) =>
         $"({string.Join(", ", constructor.GetParameters().Select(p => StepNames.TypeName(p.ParameterType) + " " + p.Name))})";
 
-    private RuntimeOptions CreateRuntimeOptions(IServiceProvider services)
+    /// <summary>
+    /// Gets the configuration of a run from what the container gives now. It is compiled again only when that changed
+    /// (a scoped client or observer), so runs of singleton services share one compiled configuration.
+    /// </summary>
+    private RuntimeConfiguration Configuration(IServiceProvider services)
     {
         var environment = options.UseEnvironment ? _environment.Value : null;
+        var chatClient = services.GetService<IChatClient>() ?? environment?.ChatClient;
+        var loggerFactory = services.GetService<ILoggerFactory>();
+        var observers = services.GetServices<IRunObserver>().ToArray();
+        var cached = _compiled;
+        if (cached is not null && ReferenceEquals(cached.ChatClient, chatClient) && ReferenceEquals(cached.LoggerFactory, loggerFactory) &&
+            cached.Observers.AsSpan().SequenceEqual(observers))
+        {
+            return cached.Configuration;
+        }
+
+        var configuration = CreateRuntimeOptions(chatClient, environment, loggerFactory, observers).Compile();
+        _compiled = new CompiledRuns(chatClient, loggerFactory, observers, configuration);
+        return configuration;
+    }
+
+    private RuntimeOptions CreateRuntimeOptions(IChatClient? chatClient, RuntimeOptions? environment, ILoggerFactory? loggerFactory, IRunObserver[] observers)
+    {
         var runtimeOptions = new RuntimeOptions
         {
-            ChatClient = services.GetService<IChatClient>() ?? environment?.ChatClient,
+            ChatClient = chatClient,
             DefaultModel = options.DefaultModel,
             ModelOverride = options.ModelOverride ?? environment?.ModelOverride,
-            Logger = services.GetService<ILoggerFactory>()?.CreateLogger("AgentSteps"),
+            Logger = loggerFactory?.CreateLogger("AgentSteps"),
             EnableSensitiveData = options.EnableSensitiveData,
-            ModelClientLookup = services is IKeyedServiceProvider keyed ? model => keyed.GetKeyedService<IChatClient>(model) : null,
         };
-        foreach (var observer in services.GetServices<IRunObserver>())
+        foreach (var observer in observers)
         {
             runtimeOptions.Observers.Add(observer);
         }
@@ -189,4 +214,7 @@ internal sealed class AgentStepsServices(AgentStepsOptions options, IServiceProv
 
         return runtimeOptions;
     }
+
+    /// <summary>The last compiled configuration and what it was compiled from.</summary>
+    private sealed record CompiledRuns(IChatClient? ChatClient, ILoggerFactory? LoggerFactory, IRunObserver[] Observers, RuntimeConfiguration Configuration);
 }

@@ -19,7 +19,7 @@ internal static class ModelStepHandler
         var descriptor = context.Descriptor;
         var step = context.Step;
         var cancellationToken = context.CancellationToken;
-        var (client, model) = step.Owner.Configuration.ResolveModel(descriptor);
+        var (client, model) = step.Owner.Configuration.ResolveModel(descriptor, step.Owner.ModelLookup);
         var record = step.ModelRecord;
         record.Model = model;
 

@@ -138,6 +138,9 @@ public sealed class Runtime : IDisposable
 
     internal RuntimeConfiguration Configuration { get; }
 
+    /// <summary>Gets the run's own lookup of per-model clients, consulted after the configuration's (keyed services of a DI scope).</summary>
+    internal Func<string, IChatClient?>? ModelLookup { get; init; }
+
     internal RuntimeLog Log => Configuration.Log;
 
     internal Lock Gate => _gate;

@@ -21,7 +21,6 @@ internal sealed class RuntimeConfiguration
     private readonly IChatClient? _chatClient;
     private readonly Dictionary<string, IChatClient>? _modelClients;
     private readonly Dictionary<string, string>? _modelAliases;
-    private readonly Func<string, IChatClient?>? _modelClientLookup;
     private readonly string? _modelOverride;
     private readonly string? _defaultModel;
 
@@ -30,7 +29,6 @@ internal sealed class RuntimeConfiguration
         _chatClient = options.ChatClient;
         _modelClients = options.ModelClients.Count == 0 ? null : new Dictionary<string, IChatClient>(options.ModelClients, StringComparer.Ordinal);
         _modelAliases = options.ModelAliases.Count == 0 ? null : new Dictionary<string, string>(options.ModelAliases, StringComparer.Ordinal);
-        _modelClientLookup = options.ModelClientLookup;
         _modelOverride = options.ModelOverride;
         _defaultModel = options.DefaultModel;
         if (_modelClients is not null)
@@ -94,7 +92,7 @@ internal sealed class RuntimeConfiguration
     }
 
     /// <summary>Finds the client and model id for an LLM step: override, then the step's model or the default, then aliases.</summary>
-    public (IChatClient Client, string Model) ResolveModel(StepDescriptor step)
+    public (IChatClient Client, string Model) ResolveModel(StepDescriptor step, Func<string, IChatClient?>? runLookup = null)
     {
         var model = _modelOverride ?? step.Attribute.Model ?? _defaultModel
             ?? throw new InvalidOperationException(
@@ -105,8 +103,7 @@ internal sealed class RuntimeConfiguration
         }
 
         IChatClient? client = null;
-        if ((_modelClients is not null && _modelClients.TryGetValue(model, out client)) || (client = _modelClientLookup?.Invoke(model)) is not null ||
-            (client = _chatClient) is not null)
+        if ((_modelClients is not null && _modelClients.TryGetValue(model, out client)) || (client = runLookup?.Invoke(model)) is not null || (client = _chatClient) is not null)
         {
             return (client, model);
         }

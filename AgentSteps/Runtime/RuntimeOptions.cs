@@ -35,7 +35,6 @@ public sealed class RuntimeOptions
     private ILogger? _logger;
     private bool _enableSensitiveData;
     private TimeProvider _timeProvider = TimeProvider.System;
-    private Func<string, IChatClient?>? _modelClientLookup;
     private RuntimeConfiguration? _configuration;
 
     /// <summary>Initializes a new instance of the <see cref="RuntimeOptions"/> class.</summary>
@@ -145,13 +144,6 @@ public sealed class RuntimeOptions
     /// runtime from the same options costs no rebuild.
     /// </summary>
     public bool IsReadOnly => _state.IsFrozen;
-
-    /// <summary>Gets or sets a lookup of per-model clients consulted after <see cref="ModelClients"/> (keyed services in DI).</summary>
-    internal Func<string, IChatClient?>? ModelClientLookup
-    {
-        get => _modelClientLookup;
-        set => Set(ref _modelClientLookup, value);
-    }
 
     /// <summary>Adds middleware to the pipeline of every step call (see <see cref="IStepMiddleware"/>).</summary>
     /// <param name="middleware">The middleware.</param>
