@@ -11,13 +11,14 @@ public static class PipelineSnippets
         var options = new RuntimeOptions { ChatClient = client };
         options.Use(async (context, next) =>
         {
-            if (context.Info.Kind == StepKind.Llm && cache.TryGetValue(context.Step.Key, out var hit))
+            var key = context.Info.QualifiedName + "|" + string.Join("|", context.Arguments);   // the step and its inputs
+            if (context.Info.Kind == StepKind.Llm && cache.TryGetValue(key, out var hit))
             {
                 return hit;                                    // short-circuit: no model call, the step is still recorded
             }
 
             var result = await next(context);                  // the rest of the pipeline: the body or the model call
-            cache[context.Step.Key] = result;
+            cache[key] = result;
             return result;
         });
         options.Use(new RetryMiddleware(attempts: 3));         // a class, for middleware with settings or state

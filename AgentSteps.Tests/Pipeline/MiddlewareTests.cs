@@ -100,6 +100,28 @@ public class MiddlewareTests
     }
 
     [Test]
+    public void Use_MiddlewareReturnsTheWrongType_ThrowsNamingTheStepAndBothTypes()
+    {
+        var options = new RuntimeOptions().Use((context, next) => new ValueTask<object?>("not an int"));
+        using var runtime = new Runtime(options);
+
+        var e = Assert.Throws<InvalidOperationException>(() => Steps.Create<Flaky>().Compute(1));
+
+        Assert.That(e!.Message, Does.Contain("step 'Flaky.Compute' returned a String, but the step returns int"));
+        Assert.That(runtime.ExecutedSteps.Single().Exception, Is.SameAs(e));
+    }
+
+    [Test]
+    public async Task Use_MiddlewareReturnsNullForAnAsyncReferenceStep_IsAccepted()
+    {
+        var options = new RuntimeOptions().Use((context, next) => new ValueTask<object?>((object?)null));
+        using var runtime = new Runtime(options);
+
+        Assert.That(await Steps.Create<Flaky>().ComputeAsync("x"), Is.Null);
+        Assert.Throws<InvalidOperationException>(() => Steps.Create<Flaky>().Compute(1), "null is no int");
+    }
+
+    [Test]
     public void Use_MiddlewareThrows_TheStepIsRecordedAsFailed()
     {
         var options = new RuntimeOptions().Use((context, next) => throw new InvalidOperationException("denied"));

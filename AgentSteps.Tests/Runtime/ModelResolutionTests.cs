@@ -84,9 +84,10 @@ public class ModelResolutionTests
         using var runtime = new Runtime(options);
 
         Assert.That(options.IsReadOnly, Is.True);
-        Assert.That(() => options.ChatClient = Client("second"), Throws.InvalidOperationException.With.Message.Contain("RuntimeOptions"));
-        Assert.That(() => options.ModelOverride = "changed", Throws.InvalidOperationException);
-        Assert.That(() => options.ModelAliases["a"] = "b", Throws.InvalidOperationException);
+        Assert.That(() => options.ChatClient = Client("second"), Throws.InvalidOperationException.With.Message.StartWith("Cannot change RuntimeOptions.ChatClient:"));
+        Assert.That(() => options.ModelOverride = "changed", Throws.InvalidOperationException.With.Message.StartWith("Cannot change RuntimeOptions.ModelOverride:"));
+        Assert.That(() => options.ModelAliases["a"] = "b", Throws.InvalidOperationException.With.Message.StartWith("Cannot change RuntimeOptions.ModelAliases:"));
+        Assert.That(() => options.Trace.MaxDepth = 3, Throws.InvalidOperationException.With.Message.StartWith("Cannot change RuntimeOptions.Trace.MaxDepth:"));
         Assert.That(() => options.ModelClients.Add("m", first), Throws.InvalidOperationException);
         Assert.That(() => options.Use((c, next) => next(c)), Throws.InvalidOperationException);
         Assert.That(() => options.Observers.Add(new NullObserver()), Throws.InvalidOperationException);

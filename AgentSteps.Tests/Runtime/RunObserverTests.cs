@@ -106,7 +106,7 @@ public class RunObserverTests
         Assert.That(after.Events, Has.Count.EqualTo(7), "the next observer is still told");
         var failures = logger.Entries.Where(e => e.EventId.Name == "ObserverFailed").ToList();
         Assert.That(failures, Has.Count.EqualTo(7), "3 starts, 3 ends, 1 run end");
-        Assert.That(lines, Has.Some.Contain("Observer ThrowingObserver.OnStepStarted threw InvalidOperationException; ignored."));
+        Assert.That(lines, Has.Some.Contain("Observer ThrowingObserver.OnStepStarted threw InvalidOperationException: observer broke; ignored."));
     }
 
     [Test]

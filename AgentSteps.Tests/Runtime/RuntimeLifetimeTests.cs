@@ -53,6 +53,7 @@ public class RuntimeLifetimeTests
         release.SetResult();
         var e = Assert.ThrowsAsync<ObjectDisposedException>(async () => await late);
         Assert.That(e!.ObjectName, Does.Contain("Runtime"));
+        Assert.That(e.Message, Does.Contain("Step 'Work.Echo' was called on a runtime that has been disposed"));
         await Task.CompletedTask;
     }
 

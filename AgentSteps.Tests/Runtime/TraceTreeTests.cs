@@ -34,6 +34,10 @@ public class TraceTreeTests
         Assert.That(step.Model, Is.EqualTo("gpt-4o-mini"));
         Assert.That(step.ResponseModel, Does.StartWith("sample"));
         Assert.That(runtime.FormatTree(), Does.Contain("sample (for gpt-4o-mini)").And.Not.Contain("tokens"));
+        var json = Newtonsoft.Json.Linq.JObject.Parse(runtime.ToJson())["steps"]![0]!;
+        Assert.That((string?)json["key"], Is.EqualTo("Check:1"));
+        Assert.That((string?)json["model"], Is.EqualTo("gpt-4o-mini"));
+        Assert.That((string?)json["responseModel"], Is.EqualTo("sample (for gpt-4o-mini)"));
     }
 
     [Test]

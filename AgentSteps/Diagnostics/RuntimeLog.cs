@@ -110,7 +110,7 @@ internal sealed partial class RuntimeLog(Action<string>? log, ILogger? logger, b
             return;
         }
 
-        log?.Invoke($"Observer {observer.GetType().Name}.{callback} threw {exception.GetType().Name}; ignored.");
+        log?.Invoke($"Observer {observer.GetType().Name}.{callback} threw {exception.GetType().Name}: {Text.Truncate(exception.Message, 500)}; ignored.");
         if (logger is not null)
         {
             LogObserverFailed(logger, exception, observer.GetType().Name, callback);

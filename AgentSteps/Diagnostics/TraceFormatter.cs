@@ -60,6 +60,7 @@ internal static class TraceFormatter
         var json = new JObject
         {
             ["name"] = step.Name,
+            ["key"] = step.Key,
             ["workflow"] = step.Workflow,
             ["kind"] = step.Kind.ToString(),
             ["loop"] = step.Loop,
@@ -70,6 +71,11 @@ internal static class TraceFormatter
         if (step.Model is not null)
         {
             json["model"] = step.Model;
+            if (step.ResponseModel is { } answered)
+            {
+                json["responseModel"] = answered;
+            }
+
             json["modelCalls"] = step.ModelCalls;
         }
 

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace AgentSteps.Internal;
 
 /// <summary>
@@ -12,12 +14,13 @@ internal sealed class Freezable(string owner)
 
     public void Freeze() => _frozen = true;
 
-    public void ThrowIfFrozen()
+    public void ThrowIfFrozen([CallerMemberName] string member = "")
     {
         if (_frozen)
         {
             throw new InvalidOperationException(
-                $"This {owner} instance is in use by a runtime and can no longer be changed. Create a new {owner} for a different configuration.");
+                $"Cannot change {owner}.{member}: this {owner} instance is in use by a runtime and can no longer be changed. " +
+                $"Create a new {owner} for a different configuration.");
         }
     }
 }

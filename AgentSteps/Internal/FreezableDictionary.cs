@@ -4,7 +4,7 @@ using System.Diagnostics.CodeAnalysis;
 namespace AgentSteps.Internal;
 
 /// <summary>A dictionary that throws on every change once its owner is frozen.</summary>
-internal sealed class FreezableDictionary<TKey, TValue>(Freezable owner, IEqualityComparer<TKey>? comparer = null) : IDictionary<TKey, TValue>
+internal sealed class FreezableDictionary<TKey, TValue>(Freezable owner, string name, IEqualityComparer<TKey>? comparer = null) : IDictionary<TKey, TValue>
     where TKey : notnull
 {
     private readonly Dictionary<TKey, TValue> _items = new(comparer);
@@ -22,14 +22,14 @@ internal sealed class FreezableDictionary<TKey, TValue>(Freezable owner, IEquali
         get => _items[key];
         set
         {
-            owner.ThrowIfFrozen();
+            owner.ThrowIfFrozen(name);
             _items[key] = value;
         }
     }
 
     public void Add(TKey key, TValue value)
     {
-        owner.ThrowIfFrozen();
+        owner.ThrowIfFrozen(name);
         _items.Add(key, value);
     }
 
@@ -37,19 +37,19 @@ internal sealed class FreezableDictionary<TKey, TValue>(Freezable owner, IEquali
 
     public bool Remove(TKey key)
     {
-        owner.ThrowIfFrozen();
+        owner.ThrowIfFrozen(name);
         return _items.Remove(key);
     }
 
     public bool Remove(KeyValuePair<TKey, TValue> item)
     {
-        owner.ThrowIfFrozen();
+        owner.ThrowIfFrozen(name);
         return ((ICollection<KeyValuePair<TKey, TValue>>)_items).Remove(item);
     }
 
     public void Clear()
     {
-        owner.ThrowIfFrozen();
+        owner.ThrowIfFrozen(name);
         _items.Clear();
     }
 

@@ -3,7 +3,7 @@ using System.Collections;
 namespace AgentSteps.Internal;
 
 /// <summary>A list that throws on every change once its owner is frozen.</summary>
-internal sealed class FreezableList<T>(Freezable owner) : IList<T>
+internal sealed class FreezableList<T>(Freezable owner, string name) : IList<T>
 {
     private readonly List<T> _items = [];
 
@@ -16,38 +16,38 @@ internal sealed class FreezableList<T>(Freezable owner) : IList<T>
         get => _items[index];
         set
         {
-            owner.ThrowIfFrozen();
+            owner.ThrowIfFrozen(name);
             _items[index] = Throw.IfNull(value);
         }
     }
 
     public void Add(T item)
     {
-        owner.ThrowIfFrozen();
+        owner.ThrowIfFrozen(name);
         _items.Add(Throw.IfNull(item));
     }
 
     public void Insert(int index, T item)
     {
-        owner.ThrowIfFrozen();
+        owner.ThrowIfFrozen(name);
         _items.Insert(index, Throw.IfNull(item));
     }
 
     public bool Remove(T item)
     {
-        owner.ThrowIfFrozen();
+        owner.ThrowIfFrozen(name);
         return _items.Remove(item);
     }
 
     public void RemoveAt(int index)
     {
-        owner.ThrowIfFrozen();
+        owner.ThrowIfFrozen(name);
         _items.RemoveAt(index);
     }
 
     public void Clear()
     {
-        owner.ThrowIfFrozen();
+        owner.ThrowIfFrozen(name);
         _items.Clear();
     }
 

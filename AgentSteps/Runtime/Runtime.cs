@@ -211,7 +211,14 @@ public sealed class Runtime : IDisposable
     /// <summary>Creates the record of a step call that is starting now, as a child of the calling step when it belongs to this run.</summary>
     internal ExecutedStep StartStep(StepDescriptor descriptor, object?[] arguments)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_disposed)
+        {
+            throw new ObjectDisposedException(
+                nameof(Runtime),
+                $"Step '{descriptor.QualifiedName}' was called on a runtime that has been disposed (run {RunId}), from work that outlived the runtime's " +
+                "'using' block. Await that work before the block ends, or open a new runtime for it.");
+        }
+
         var parent = s_currentStep.Value;
         if (parent is not null && !ReferenceEquals(parent.Owner, this))
         {

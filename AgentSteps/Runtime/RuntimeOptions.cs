@@ -1,4 +1,5 @@
 using System.ClientModel;
+using System.Runtime.CompilerServices;
 using AgentSteps.Internal;
 using AgentSteps.Pipeline;
 using Microsoft.Extensions.AI;
@@ -40,10 +41,10 @@ public sealed class RuntimeOptions
     /// <summary>Initializes a new instance of the <see cref="RuntimeOptions"/> class.</summary>
     public RuntimeOptions()
     {
-        ModelClients = new FreezableDictionary<string, IChatClient>(_state, StringComparer.Ordinal);
-        ModelAliases = new FreezableDictionary<string, string>(_state, StringComparer.Ordinal);
-        Middleware = new FreezableList<IStepMiddleware>(_state);
-        Observers = new FreezableList<IRunObserver>(_state);
+        ModelClients = new FreezableDictionary<string, IChatClient>(_state, nameof(ModelClients), StringComparer.Ordinal);
+        ModelAliases = new FreezableDictionary<string, string>(_state, nameof(ModelAliases), StringComparer.Ordinal);
+        Middleware = new FreezableList<IStepMiddleware>(_state, nameof(Middleware));
+        Observers = new FreezableList<IRunObserver>(_state, nameof(Observers));
         Trace = new StepTraceOptions(_state);
     }
 
@@ -188,9 +189,9 @@ public sealed class RuntimeOptions
         }
     }
 
-    private void Set<T>(ref T field, T value)
+    private void Set<T>(ref T field, T value, [CallerMemberName] string member = "")
     {
-        _state.ThrowIfFrozen();
+        _state.ThrowIfFrozen(member);
         field = value;
     }
 

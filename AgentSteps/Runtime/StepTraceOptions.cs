@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using AgentSteps.Internal;
 
 namespace AgentSteps;
@@ -35,19 +36,21 @@ public sealed class StepTraceOptions
     public const int MaxDepthLimit = 256;
 
     private readonly Freezable _state;
+    private readonly string _prefix = string.Empty;
     private int _maxDepth = DefaultMaxDepth;
     private int _maxItems = DefaultMaxItems;
     private int _maxStringLength = DefaultMaxStringLength;
     private int _maxValueLength = DefaultMaxValueLength;
 
     /// <summary>Initializes a new instance of the <see cref="StepTraceOptions"/> class with the default caps.</summary>
-    public StepTraceOptions()
-        : this(new Freezable(nameof(StepTraceOptions)))
-    {
-    }
+    public StepTraceOptions() => _state = new Freezable(nameof(StepTraceOptions));
 
     /// <summary>Initializes the caps of a <see cref="RuntimeOptions"/>: frozen with them, at the first runtime built from them.</summary>
-    internal StepTraceOptions(Freezable state) => _state = state;
+    internal StepTraceOptions(Freezable state)
+    {
+        _state = state;
+        _prefix = nameof(RuntimeOptions.Trace) + ".";
+    }
 
     /// <summary>Gets the default caps; this instance is read-only.</summary>
     public static StepTraceOptions Default { get; } = CreateDefault();
@@ -123,5 +126,5 @@ public sealed class StepTraceOptions
         return defaults;
     }
 
-    private void ThrowIfReadOnly() => _state.ThrowIfFrozen();
+    private void ThrowIfReadOnly([CallerMemberName] string member = "") => _state.ThrowIfFrozen(_prefix + member);
 }
