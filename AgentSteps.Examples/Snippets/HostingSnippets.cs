@@ -31,6 +31,14 @@ public static class HostingSnippets
         app.Run();
     }
 
+    public static void MiddlewareAndObservers(WebApplicationBuilder builder)
+    {
+        builder.Services.AddAgentSteps()
+            .AddWorkflow<AsyncRecipeWorkflow>(ServiceLifetime.Scoped)
+            .Use(new RetryMiddleware(attempts: 3))                   // around every step of the runs the container's workflows open
+            .AddRunObserver(new ConsoleObserver());                  // told of every step and every finished run
+    }
+
     public static void Telemetry()
     {
         using var tracerProvider = Sdk.CreateTracerProviderBuilder()

@@ -200,6 +200,33 @@ public class AgentStepsServiceCollectionTests
     }
 
     [Test]
+    public void Use_MiddlewareFromTheContainer_RunsAroundEveryStepInOrder()
+    {
+        var log = new List<string>();
+        var services = new ServiceCollection();
+        services.AddSingleton<IClock, FixedClock>();
+        services.AddChatClient(new ScriptedChatClient(Hello));
+        services.AddAgentSteps(o => o.UseEnvironment = false)
+            .AddWorkflow<Greeter>()
+            .Use(new TestDoubles.RecordingStage(log, "first"))
+            .Use(async (context, next) =>
+            {
+                log.Add("second " + context.Step.Key);
+                return await next(context);
+            });
+        using var provider = services.BuildServiceProvider();
+
+        provider.GetRequiredService<Greeter>().Greet("x");
+
+        Assert.That(log, Is.EqualTo(new[]
+        {
+            "first before Greet (loop: 1)", "second Greet:1",
+            "first before Write (loop: 1)", "second Greet:1/Write:1", "first after Write",
+            "first after Greet",
+        }));
+    }
+
+    [Test]
     public void RunObserver_ThatThrows_DoesNotFailACallThatSucceeded()
     {
         var services = new ServiceCollection();

@@ -42,4 +42,28 @@ public static class AgentStepsBuilderExtensions
         builder.Services.AddSingleton(Throw.IfNull(observer));
         return builder;
     }
+
+    /// <summary>
+    /// Adds middleware to the pipeline of every step call of the runs that workflows resolved from the container open
+    /// (see <see cref="IStepMiddleware"/>); middleware runs in the order added. Middleware registered as
+    /// <see cref="IStepMiddleware"/> services by other means runs too.
+    /// </summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="middleware">The middleware; one instance serves every call, on many threads.</param>
+    /// <returns>The builder, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="builder"/> or <paramref name="middleware"/> is <see langword="null"/>.</exception>
+    public static IAgentStepsBuilder Use(this IAgentStepsBuilder builder, IStepMiddleware middleware)
+    {
+        Throw.IfNull(builder);
+        builder.Services.AddSingleton(Throw.IfNull(middleware));
+        return builder;
+    }
+
+    /// <summary>Adds middleware written as a function of the call and the rest of the pipeline, as <see cref="RuntimeOptions.Use(Func{StepContext, StepHandler, ValueTask{object}})"/> does.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="middleware">The function; it may call <c>next</c> zero, one or several times.</param>
+    /// <returns>The builder, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="builder"/> or <paramref name="middleware"/> is <see langword="null"/>.</exception>
+    public static IAgentStepsBuilder Use(this IAgentStepsBuilder builder, Func<StepContext, StepHandler, ValueTask<object?>> middleware) =>
+        builder.Use(new AgentSteps.Pipeline.DelegateMiddleware(Throw.IfNull(middleware)));
 }

@@ -180,19 +180,21 @@ internal sealed class AgentStepsServices(AgentStepsOptions options, IServiceProv
         var chatClient = services.GetService<IChatClient>() ?? environment?.ChatClient;
         var loggerFactory = services.GetService<ILoggerFactory>();
         var observers = services.GetServices<IRunObserver>().ToArray();
+        var middleware = services.GetServices<IStepMiddleware>().ToArray();
         var cached = _compiled;
         if (cached is not null && ReferenceEquals(cached.ChatClient, chatClient) && ReferenceEquals(cached.LoggerFactory, loggerFactory) &&
-            cached.Observers.AsSpan().SequenceEqual(observers))
+            cached.Observers.AsSpan().SequenceEqual(observers) && cached.Middleware.AsSpan().SequenceEqual(middleware))
         {
             return cached.Configuration;
         }
 
-        var configuration = CreateRuntimeOptions(chatClient, environment, loggerFactory, observers).Compile();
-        _compiled = new CompiledRuns(chatClient, loggerFactory, observers, configuration);
+        var configuration = CreateRuntimeOptions(chatClient, environment, loggerFactory, observers, middleware).Compile();
+        _compiled = new CompiledRuns(chatClient, loggerFactory, observers, middleware, configuration);
         return configuration;
     }
 
-    private RuntimeOptions CreateRuntimeOptions(IChatClient? chatClient, RuntimeOptions? environment, ILoggerFactory? loggerFactory, IRunObserver[] observers)
+    private RuntimeOptions CreateRuntimeOptions(
+        IChatClient? chatClient, RuntimeOptions? environment, ILoggerFactory? loggerFactory, IRunObserver[] observers, IStepMiddleware[] middleware)
     {
         var runtimeOptions = new RuntimeOptions
         {
@@ -207,6 +209,11 @@ internal sealed class AgentStepsServices(AgentStepsOptions options, IServiceProv
             runtimeOptions.Observers.Add(observer);
         }
 
+        foreach (var stage in middleware)
+        {
+            runtimeOptions.Middleware.Add(stage);
+        }
+
         foreach (var alias in options.ModelAliases)
         {
             runtimeOptions.ModelAliases[alias.Key] = alias.Value;
@@ -216,5 +223,6 @@ internal sealed class AgentStepsServices(AgentStepsOptions options, IServiceProv
     }
 
     /// <summary>The last compiled configuration and what it was compiled from.</summary>
-    private sealed record CompiledRuns(IChatClient? ChatClient, ILoggerFactory? LoggerFactory, IRunObserver[] Observers, RuntimeConfiguration Configuration);
+    private sealed record CompiledRuns(
+        IChatClient? ChatClient, ILoggerFactory? LoggerFactory, IRunObserver[] Observers, IStepMiddleware[] Middleware, RuntimeConfiguration Configuration);
 }
