@@ -77,8 +77,27 @@ internal sealed class StepDescriptor
 
     public OutputContract? Output { get; init; }
 
-    /// <summary>Gets the chat options every call of this step starts from (cloned per call: clients may change them).</summary>
+    private ChatOptions? _modelOptions;
+
+    /// <summary>Gets the chat options every call of this step starts from.</summary>
     public ChatOptions? ChatOptions { get; init; }
+
+    /// <summary>
+    /// Gets the chat options of a call to <paramref name="model"/>: this step's options with the model set, made once per
+    /// model and shared by the calls, as Microsoft.Extensions.AI's clients and middleware clone options before changing them.
+    /// </summary>
+    public ChatOptions OptionsFor(string model)
+    {
+        var options = _modelOptions;
+        if (options is null || !string.Equals(options.ModelId, model, StringComparison.Ordinal))
+        {
+            options = ChatOptions!.Clone();
+            options.ModelId = model;
+            _modelOptions = options;
+        }
+
+        return options;
+    }
 
     public override string ToString() => QualifiedName;
 

@@ -14,9 +14,7 @@ internal static class ModelInvoker
     {
         var descriptor = context.Descriptor;
 
-        // Cloned per call: clients and middleware may change the options they are given.
-        var options = descriptor.ChatOptions!.Clone();
-        options.ModelId = model;
+        var options = descriptor.OptionsFor(model);
         context.Step.Owner.Log.ModelCall(descriptor, model, call, messages[^1].Text);
         context.Step.ModelRecord.CountCall();
         return options;
