@@ -8,49 +8,25 @@ namespace AgentSteps;
 /// </summary>
 internal sealed class RunNotifier(IRunObserver[] observers, RuntimeLog log)
 {
-    public bool IsEmpty => observers.Length == 0;
+    public void StepStarted(ExecutedStep step) => Tell(step, static (observer, s) => observer.OnStepStarted(s), nameof(IRunObserver.OnStepStarted));
 
-    public void StepStarted(ExecutedStep step)
+    public void StepCompleted(ExecutedStep step) => Tell(step, static (observer, s) => observer.OnStepCompleted(s), nameof(IRunObserver.OnStepCompleted));
+
+    public void RunCompleted(Runtime run) => Tell(run, static (observer, r) => observer.OnRunCompleted(r), nameof(IRunObserver.OnRunCompleted));
+
+    private void Tell<T>(T subject, Action<IRunObserver, T> callback, string name)
     {
         foreach (var observer in observers)
         {
             try
             {
-                observer.OnStepStarted(step);
+                callback(observer, subject);
             }
+#pragma warning disable CA1031 // An observer's failure must never change the run it watches.
             catch (Exception e)
+#pragma warning restore CA1031
             {
-                log.ObserverFailed(observer, nameof(IRunObserver.OnStepStarted), e);
-            }
-        }
-    }
-
-    public void StepCompleted(ExecutedStep step)
-    {
-        foreach (var observer in observers)
-        {
-            try
-            {
-                observer.OnStepCompleted(step);
-            }
-            catch (Exception e)
-            {
-                log.ObserverFailed(observer, nameof(IRunObserver.OnStepCompleted), e);
-            }
-        }
-    }
-
-    public void RunCompleted(Runtime run)
-    {
-        foreach (var observer in observers)
-        {
-            try
-            {
-                observer.OnRunCompleted(run);
-            }
-            catch (Exception e)
-            {
-                log.ObserverFailed(observer, nameof(IRunObserver.OnRunCompleted), e);
+                log.ObserverFailed(observer, name, e);
             }
         }
     }
