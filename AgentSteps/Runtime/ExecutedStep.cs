@@ -150,22 +150,8 @@ public sealed class ExecutedStep
     /// Gets an LLM step's conversation with the model, as sent and received: the system prompt, the user prompt, each
     /// reply and each correction sent after an invalid reply. Empty for a code step.
     /// </summary>
-    public IReadOnlyList<ChatMessage> Messages
-    {
-        get
-        {
-            var conversation = _model?.Conversation;
-            if (conversation is null)
-            {
-                return [];
-            }
-
-            lock (conversation)
-            {
-                return conversation.ToArray();
-            }
-        }
-    }
+    /// <remarks>When middleware ran the model call more than once (a retry), every call's conversation is here, in order.</remarks>
+    public IReadOnlyList<ChatMessage> Messages => _model is { } model ? model.Messages() : [];
 
     /// <summary>Gets the tokens an LLM step used over all its model calls, when the provider reported them.</summary>
     public UsageDetails? Usage => _model?.Usage;
