@@ -15,7 +15,6 @@ public class RuntimeAttackTests
     }
 
     [Test]
-    [Explicit("defect: a runtime disposed in a child async flow stays Runtime.Current in the caller's flow")]
     public async Task Current_AfterRuntimeDisposedInAnotherFlow_IsNeverTheDisposedRuntime()
     {
         var runtime = new Runtime(new SampleChatClient());

@@ -83,7 +83,11 @@ public sealed class Runtime : IDisposable
     }
 
     /// <summary>Gets the ambient runtime of the current async flow, or <see langword="null"/> when none is open.</summary>
-    public static Runtime? Current => s_current.Value;
+    /// <remarks>
+    /// Never a disposed runtime: one disposed from another async flow (a child task, an async method awaited by this flow)
+    /// stays ambient in this flow's context, so the nearest runtime around it that is still open is returned instead.
+    /// </remarks>
+    public static Runtime? Current => NearestOpen(s_current.Value);
 
     /// <summary>Gets the identifier of this run, for correlating logs and traces.</summary>
     public Guid RunId { get; } = Guid.NewGuid();
