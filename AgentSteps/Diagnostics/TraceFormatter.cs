@@ -36,7 +36,8 @@ internal static class TraceFormatter
         return json.ToString(indented ? Formatting.Indented : Formatting.None);
     }
 
-    private static IEnumerable<ExecutedStep> OrderByStart(IEnumerable<ExecutedStep> steps) => steps.OrderBy(s => s.StartedAt);
+    // Call order, which start times only approximate: they tie under a fixed clock (a test's TimeProvider) or a coarse one.
+    private static IEnumerable<ExecutedStep> OrderByStart(IEnumerable<ExecutedStep> steps) => steps.OrderBy(s => s.Sequence);
 
     private static void Append(StringBuilder text, ExecutedStep step, string indent, string childIndent)
     {
@@ -60,6 +61,7 @@ internal static class TraceFormatter
         var json = new JObject
         {
             ["name"] = step.Name,
+            ["key"] = step.Key,
             ["workflow"] = step.Workflow,
             ["kind"] = step.Kind.ToString(),
             ["loop"] = step.Loop,

@@ -21,8 +21,9 @@ public sealed class ExecutedStep
     private string? _key;
     private ModelCallRecord? _model;
 
-    internal ExecutedStep(StepDescriptor descriptor, object?[] arguments, ExecutedStep? parent, Runtime owner, int ordinal, DateTimeOffset startedAt)
+    internal ExecutedStep(StepDescriptor descriptor, object?[] arguments, ExecutedStep? parent, Runtime owner, int ordinal, int sequence, DateTimeOffset startedAt)
     {
+        Sequence = sequence;
         _descriptor = descriptor;
         _arguments = Capture(arguments, owner.Configuration.Trace);
         Owner = owner;
@@ -108,6 +109,12 @@ public sealed class ExecutedStep
             }
         }
     }
+
+    /// <summary>
+    /// Gets the position of this call among all the run's calls, in call order: the trace lists steps by it, since
+    /// <see cref="StartedAt"/> ties under a fixed or coarse clock and parallel branches would then print in completion order.
+    /// </summary>
+    internal int Sequence { get; }
 
     /// <summary>Gets the runtime that recorded the step.</summary>
     internal Runtime Owner { get; }

@@ -33,6 +33,7 @@ public sealed class Runtime : IDisposable
     private int[]? _entries;
     private volatile bool _disposed;
     private int _completed;
+    private int _started;
 
     /// <summary>
     /// Initializes a new instance of the <see cref="Runtime"/> class with models from the environment
@@ -219,13 +220,14 @@ public sealed class Runtime : IDisposable
             parent = null; // A step of an outer runtime is not a parent in this one.
         }
 
-        int ordinal;
+        int ordinal, sequence;
         lock (_gate)
         {
             ordinal = parent is null ? _rootOrdinals.Next(descriptor.Name) : parent.NextChildOrdinal(descriptor.Name);
+            sequence = ++_started;
         }
 
-        return new ExecutedStep(descriptor, arguments, parent, this, ordinal, Configuration.TimeProvider.GetUtcNow());
+        return new ExecutedStep(descriptor, arguments, parent, this, ordinal, sequence, Configuration.TimeProvider.GetUtcNow());
     }
 
     /// <summary>Counts one more entry of <paramref name="step"/> and returns the count.</summary>
