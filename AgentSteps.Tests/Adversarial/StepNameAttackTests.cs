@@ -22,7 +22,6 @@ public class StepNameAttackTests
     }
 
     [Test]
-    [Explicit("defect: overloads whose parameter types share a simple name (Billing.Item, Shipping.Item) both print as Go(Item)")]
     public void Name_OverloadsWhoseParameterTypesShareASimpleName_AreDistinct()
     {
         using var runtime = new Runtime(new SampleChatClient());
@@ -34,5 +33,6 @@ public class StepNameAttackTests
         var names = runtime.ExecutedSteps.Select(s => s.Name).ToArray();
         Assert.That(names, Is.Unique, "overloaded steps get distinct names in the trace, spans, graph and errors");
         Assert.That(runtime.ExecutedSteps.Select(s => s.Key), Is.EquivalentTo(names.Select(n => n + ":1")), "each overload counts its own calls");
+        Assert.That(names.Select(n => StepGraph.For<Overloads>(n).Root.Name), Is.EqualTo(names), "the graph finds each overload by the name the trace gives it");
     }
 }
