@@ -13,7 +13,6 @@ public class ItemsAttackTests
     }
 
     [Test]
-    [Explicit("defect: StepContext.Items is a plain Dictionary, corrupted (ArgumentException from Resize) when hedged next calls write it at once")]
     public async Task Items_WrittenFromHedgedBranchesAtOnce_LosesNothing()
     {
         const int branches = 4;
