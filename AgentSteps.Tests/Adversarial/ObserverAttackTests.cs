@@ -65,7 +65,6 @@ public class ObserverAttackTests
     }
 
     [Test]
-    [Explicit("defect: a step still running when its runtime is disposed is reported to observers after OnRunCompleted")]
     public async Task Observers_StepStillRunningWhenTheRunEnds_RunCompletedIsTheLastNotification()
     {
         var recorder = new Recorder();

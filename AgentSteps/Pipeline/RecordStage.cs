@@ -32,8 +32,12 @@ internal sealed class RecordStage : IStepMiddleware
         }
         finally
         {
-            runtime.Record(step);
+            bool lastAfterDispose = runtime.Record(step);
             configuration.Notify.StepCompleted(step);
+            if (lastAfterDispose)
+            {
+                runtime.Complete();
+            }
         }
     }
 }
