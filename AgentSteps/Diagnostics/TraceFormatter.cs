@@ -122,7 +122,8 @@ internal static class TraceFormatter
     {
         try
         {
-            return exception.Message;
+            // Free text, unlike arguments: keys and bearer tokens an upstream service echoed are masked as in every message.
+            return Internal.Redaction.Redact(exception.Message);
         }
 #pragma warning disable CA1031 // An exception whose Message throws must not fail the whole trace.
         catch (Exception)
