@@ -69,6 +69,47 @@ public class PipelineAttackTests
         Assert.That(e.Message, Does.Contain("TwiceAsync"));
     }
 
+    public enum Mood
+    {
+        Calm,
+        Busy,
+    }
+
+    public abstract class Shapes
+    {
+        [Step]
+        public virtual int? Maybe(int x) => x;
+
+        [Step]
+        public virtual Mood Feel(int x) => Mood.Calm;
+
+        [Step]
+        public virtual async Task<IComparable> CompareAsync(int x)
+        {
+            await Task.Yield();
+            return x;
+        }
+    }
+
+    [Test]
+    public async Task Use_MiddlewareReturnsValuesTheCallerCanTake_AreAccepted()
+    {
+        object? answer = null;
+        var options = new RuntimeOptions().Use((context, next) => new ValueTask<object?>(answer));
+        using var runtime = new Runtime(options);
+        var shapes = Steps.Create<Shapes>();
+
+        answer = null;
+        Assert.That(shapes.Maybe(1), Is.Null);
+        answer = 5;
+        Assert.That(shapes.Maybe(1), Is.EqualTo(5));
+        answer = 1;
+        Assert.That(shapes.Feel(1), Is.EqualTo(Mood.Busy), "an enum unboxes from its underlying type");
+        answer = "text";
+        Assert.That(await shapes.CompareAsync(1), Is.EqualTo("text"), "any value of the declared interface");
+        Assert.That(runtime.ExecutedSteps, Has.All.Matches<ExecutedStep>(s => s.Succeeded));
+    }
+
     [Test]
     public async Task Use_MiddlewareAwaitsBeforeNextOnSyncAndAsyncSteps_BodiesRunOnce()
     {

@@ -29,7 +29,7 @@ internal sealed class ResultTypeStage : IStepMiddleware
             return result;
         }
 
-        bool fits = result is null ? !type.IsValueType || Nullable.GetUnderlyingType(type) is not null : type.IsInstanceOfType(result);
+        bool fits = result is null ? !type.IsValueType || Nullable.GetUnderlyingType(type) is not null : type.IsInstanceOfType(result) || Unboxes(result, type);
         if (!fits)
         {
             var returned = result is null ? "null" : "a value of type '" + TraceTypeInfo.FriendlyName(result.GetType()) + "'";
@@ -39,5 +39,13 @@ internal sealed class ResultTypeStage : IStepMiddleware
         }
 
         return result;
+    }
+
+    /// <summary>Whether the runtime's unboxing accepts the value anyway: an enum from its underlying type, and the reverse.</summary>
+    private static bool Unboxes(object result, Type type)
+    {
+        var target = Nullable.GetUnderlyingType(type) ?? type;
+        var source = result.GetType();
+        return (target.IsEnum ? Enum.GetUnderlyingType(target) : target) == (source.IsEnum ? Enum.GetUnderlyingType(source) : source);
     }
 }
