@@ -20,7 +20,7 @@ internal sealed class RunNotifier(IRunObserver[] observers, RuntimeLog log)
             }
             catch (Exception e)
             {
-                log.ObserverFailed(observer, nameof(IRunObserver.OnStepStarted), e);
+                Report(observer, nameof(IRunObserver.OnStepStarted), e);
             }
         }
     }
@@ -35,7 +35,7 @@ internal sealed class RunNotifier(IRunObserver[] observers, RuntimeLog log)
             }
             catch (Exception e)
             {
-                log.ObserverFailed(observer, nameof(IRunObserver.OnStepCompleted), e);
+                Report(observer, nameof(IRunObserver.OnStepCompleted), e);
             }
         }
     }
@@ -50,8 +50,22 @@ internal sealed class RunNotifier(IRunObserver[] observers, RuntimeLog log)
             }
             catch (Exception e)
             {
-                log.ObserverFailed(observer, nameof(IRunObserver.OnRunCompleted), e);
+                Report(observer, nameof(IRunObserver.OnRunCompleted), e);
             }
+        }
+    }
+
+    /// <summary>Logs a failed observer; a log sink that throws while doing so is ignored too, as the observer was.</summary>
+    private void Report(IRunObserver observer, string callback, Exception exception)
+    {
+        try
+        {
+            log.ObserverFailed(observer, callback, exception);
+        }
+#pragma warning disable CA1031 // Nothing an observer causes may change a run, its log line included.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
         }
     }
 }
