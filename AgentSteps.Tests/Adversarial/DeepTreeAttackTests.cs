@@ -9,7 +9,6 @@ public class DeepTreeAttackTests
     }
 
     [Test]
-    [Explicit("defect: ToJson, FormatTree and the deepest step's Key recurse once per level of nested steps: 20,000 levels crash the process with a stack overflow")]
     public async Task ToJson_OfARunWhoseStepsNestThousandsDeep_OnAnOrdinaryThread_DoesNotOverflow()
     {
         const int depth = 20_000;

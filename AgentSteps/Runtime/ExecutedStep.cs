@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using AgentSteps.Diagnostics;
 using AgentSteps.Inspection;
 using Microsoft.Extensions.AI;
@@ -41,9 +42,7 @@ public sealed class ExecutedStep
     /// started together (<c>Task.WhenAll</c>) are numbered in the order they were called. Steps started concurrently from
     /// different threads (<c>Parallel.ForEachAsync</c>) are numbered in the order they reached the runtime.
     /// </remarks>
-    public string Key => _key ??= Parent is null
-        ? string.Concat(Name, ":", Ordinal.ToString(CultureInfo.InvariantCulture))
-        : string.Concat(Parent.Key, "/", Name, ":", Ordinal.ToString(CultureInfo.InvariantCulture));
+    public string Key => _key ?? ComputeKey();
 
     /// <summary>Gets which call of this step by its parent (or among the run's top-level calls) this was, counting from 1.</summary>
     public int Ordinal { get; }
@@ -179,6 +178,41 @@ public sealed class ExecutedStep
         }
 
         return text + ")" + (Exception is null ? string.Empty : $" failed: {Exception.GetType().Name}");
+    }
+
+    /// <summary>
+    /// Builds this step's key from the nearest ancestor whose key is known, walking up in a loop rather than recursing
+    /// (a step recursing thousands of times would overflow the stack of whoever first reads the deepest key), and keeps
+    /// only this step's key, so that reading one deep key does not build every ancestor's.
+    /// </summary>
+    private string ComputeKey()
+    {
+        if (Parent is null || Parent._key is not null)
+        {
+            var ordinal = Ordinal.ToString(CultureInfo.InvariantCulture);
+            return _key = Parent is null ? string.Concat(Name, ":", ordinal) : string.Concat(Parent._key, "/", Name, ":", ordinal);
+        }
+
+        var path = new Stack<ExecutedStep>();
+        var known = this;
+        for (; known is not null && known._key is null; known = known.Parent)
+        {
+            path.Push(known);
+        }
+
+        var key = new StringBuilder(known?._key);
+        while (path.Count > 0)
+        {
+            var step = path.Pop();
+            if (key.Length > 0)
+            {
+                key.Append('/');
+            }
+
+            key.Append(step.Name).Append(':').Append(step.Ordinal.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return _key = key.ToString();
     }
 
     /// <summary>Gets the record of an LLM step's model calls, made on first use.</summary>
