@@ -107,7 +107,7 @@ public class MiddlewareTests
 
         var e = Assert.Throws<InvalidOperationException>(() => Steps.Create<Flaky>().Compute(1));
 
-        Assert.That(e!.Message, Does.Contain("step 'Flaky.Compute' returned a String, but the step returns int"));
+        Assert.That(e!.Message, Does.Contain("Middleware returned a value of type 'string' for step 'Flaky.Compute', whose result type is 'int'"));
         Assert.That(runtime.ExecutedSteps.Single().Exception, Is.SameAs(e));
     }
 

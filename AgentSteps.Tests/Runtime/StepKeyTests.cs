@@ -11,6 +11,8 @@ public class StepKeyTests
     {
         public TaskCompletionSource FirstMayFinish { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        public TaskCompletionSource ThirdMayFinish { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         [Step(MaxLoops = 3)]
         public virtual string Root(int depth)
         {
@@ -38,17 +40,18 @@ public class StepKeyTests
         [Step]
         public virtual async Task<int> BranchAsync(int n)
         {
+            // Branches finish in the order 2, 3, 1: a test observer releases each when the one before it is recorded.
             if (n == 1)
             {
-                await FirstMayFinish.Task; // the first branch called finishes last
+                await FirstMayFinish.Task;
+            }
+            else if (n == 3)
+            {
+                await ThirdMayFinish.Task;
             }
             else
             {
                 await Task.Yield();
-                if (n == 3)
-                {
-                    FirstMayFinish.SetResult();
-                }
             }
 
             Leaf(n.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -100,9 +103,12 @@ public class StepKeyTests
     [Test]
     public async Task Key_OfParallelBranches_FollowsCallOrderNotCompletionOrder()
     {
-        using var runtime = new Runtime(new SampleChatClient());
+        var tree = Steps.Create<Tree>();
+        var options = new RuntimeOptions { ChatClient = new SampleChatClient() };
+        options.Observers.Add(new ReleaseOnCompletion(tree));
+        using var runtime = new Runtime(options);
 
-        Assert.That(await Steps.Create<Tree>().FanOutAsync(), Is.EqualTo("1,2,3"));
+        Assert.That(await tree.FanOutAsync(), Is.EqualTo("1,2,3"));
 
         var branches = runtime.ExecutedSteps.Where(s => s.Name == "BranchAsync").ToList();
         Assert.That(branches.Select(s => s.Arguments["n"]), Is.EqualTo(new object[] { 2, 3, 1 }), "completion order");
@@ -182,5 +188,19 @@ public class StepKeyTests
         var e = Assert.Throws<StepModelException>(() => Steps.Create<Checker>().Check("x"));
 
         Assert.That(e!.Message, Does.Contain("returned no response"));
+    }
+
+    /// <summary>Releases branch 3 once branch 2 is recorded, and branch 1 once branch 3 is.</summary>
+    private sealed class ReleaseOnCompletion(Tree tree) : IRunObserver
+    {
+        public void OnStepCompleted(ExecutedStep step)
+        {
+            if (step.Name != "BranchAsync")
+            {
+                return;
+            }
+
+            (Equals(step.Arguments["n"], 2) ? tree.ThirdMayFinish : Equals(step.Arguments["n"], 3) ? tree.FirstMayFinish : null)?.TrySetResult();
+        }
     }
 }

@@ -36,7 +36,7 @@ internal sealed partial class RuntimeLog(Action<string>? log, ILogger? logger, b
         }
         else
         {
-            LogStepFailed(logger, failure, runId, step.Workflow + "." + step.Name, step.Loop, duration.TotalMilliseconds, step.Model, input, output, failure.GetType().Name);
+            LogStepFailed(logger, Internal.Redaction.Sanitize(failure), runId, step.Workflow + "." + step.Name, step.Loop, duration.TotalMilliseconds, step.Model, input, output, failure.GetType().Name);
         }
     }
 
@@ -113,7 +113,7 @@ internal sealed partial class RuntimeLog(Action<string>? log, ILogger? logger, b
         log?.Invoke($"Observer {observer.GetType().Name}.{callback} threw {exception.GetType().Name}: {Text.Truncate(exception.Message, 500)}; ignored.");
         if (logger is not null)
         {
-            LogObserverFailed(logger, exception, observer.GetType().Name, callback);
+            LogObserverFailed(logger, Internal.Redaction.Sanitize(exception), observer.GetType().Name, callback);
         }
     }
 

@@ -9,7 +9,9 @@ internal static class SecretNames
     /// <summary>What a scrubbed value is written as.</summary>
     public const string Redacted = "[REDACTED]";
 
-    private static readonly string[] s_words = ["authorization", "apikey", "password", "passwd", "secret", "token", "cookie", "credential", "privatekey"];
+    // Logfire's default patterns, normalised: besides the obvious words, sessions, JWTs, CSRF tokens and 'auth' (below).
+    private static readonly string[] s_words =
+        ["authorization", "apikey", "password", "passwd", "pwd", "secret", "token", "cookie", "credential", "privatekey", "session", "jwt", "csrf", "xsrf"];
 
     public static bool IsSecret(string name)
     {
@@ -32,7 +34,22 @@ internal static class SecretNames
             }
         }
 
+        // 'auth' (X-Auth, OAuth, AuthKey) but not 'author' or 'authority', as Logfire's auth(?!ors?\b) means it.
+        for (int at = normalized.IndexOf("auth", StringComparison.Ordinal); at >= 0; at = NextIndex(normalized, at))
+        {
+            if (!normalized[(at + 4)..].StartsWith("or", StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
         return false;
+    }
+
+    private static int NextIndex(ReadOnlySpan<char> text, int at)
+    {
+        int next = text[(at + 1)..].IndexOf("auth", StringComparison.Ordinal);
+        return next < 0 ? -1 : at + 1 + next;
     }
 
     /// <summary>

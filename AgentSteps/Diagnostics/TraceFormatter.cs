@@ -15,12 +15,18 @@ internal static class TraceFormatter
     /// <summary>How much of a failed step's message <see cref="FormatTree"/> shows.</summary>
     public const int MaxMessageLength = 200;
 
+    /// <summary>
+    /// How deeply nested steps are written; deeper ones are summed up in a note. Writing is recursive, so an unbounded
+    /// tree (a step recursing thousands of times) would overflow the stack of the thread that writes it.
+    /// </summary>
+    public const int MaxTreeDepth = 256;
+
     public static string FormatTree(IReadOnlyList<ExecutedStep> roots)
     {
         var text = new StringBuilder();
         foreach (var root in OrderByStart(roots))
         {
-            Append(text, root, string.Empty, string.Empty);
+            Append(text, root, string.Empty, string.Empty, 1);
         }
 
         return text.ToString();
@@ -31,14 +37,15 @@ internal static class TraceFormatter
         var json = new JObject
         {
             ["runId"] = runId.ToString(),
-            ["steps"] = new JArray(OrderByStart(roots).Select(ToJson)),
+            ["steps"] = new JArray(OrderByStart(roots).Select(root => ToJson(root, 1))),
         };
         return json.ToString(indented ? Formatting.Indented : Formatting.None);
     }
 
-    private static IEnumerable<ExecutedStep> OrderByStart(IEnumerable<ExecutedStep> steps) => steps.OrderBy(s => s.StartedAt);
+    // Call order, which start times only approximate: they tie under a fixed clock (a test's TimeProvider) or a coarse one.
+    private static IEnumerable<ExecutedStep> OrderByStart(IEnumerable<ExecutedStep> steps) => steps.OrderBy(s => s.Sequence);
 
-    private static void Append(StringBuilder text, ExecutedStep step, string indent, string childIndent)
+    private static void Append(StringBuilder text, ExecutedStep step, string indent, string childIndent, int depth)
     {
         text.Append(indent).Append(step.ToString());
         if (step.Exception is { } exception)
@@ -48,14 +55,20 @@ internal static class TraceFormatter
 
         text.AppendLine();
         var children = OrderByStart(step.Children).ToList();
+        if (depth >= MaxTreeDepth && children.Count > 0)
+        {
+            text.Append(childIndent).Append("└─ ").AppendLine(DeeperNote(children));
+            return;
+        }
+
         for (int i = 0; i < children.Count; i++)
         {
             bool last = i == children.Count - 1;
-            Append(text, children[i], childIndent + (last ? "└─ " : "├─ "), childIndent + (last ? "   " : "│  "));
+            Append(text, children[i], childIndent + (last ? "└─ " : "├─ "), childIndent + (last ? "   " : "│  "), depth + 1);
         }
     }
 
-    private static JObject ToJson(ExecutedStep step)
+    private static JObject ToJson(ExecutedStep step, int depth)
     {
         var json = new JObject
         {
@@ -98,7 +111,10 @@ internal static class TraceFormatter
             json["result"] = TraceSnapshot.ToToken(step.ResultSnapshot, step.TraceLimits);
         }
 
-        json["children"] = new JArray(OrderByStart(step.Children).Select(ToJson));
+        var children = step.Children;
+        json["children"] = depth >= MaxTreeDepth && children.Count > 0
+            ? new JArray(DeeperNote(children))
+            : new JArray(OrderByStart(children).Select(child => ToJson(child, depth + 1)));
         return json;
     }
 
@@ -120,13 +136,31 @@ internal static class TraceFormatter
     }
 
     /// <summary>A failed step's message on one line, capped so that one long message cannot swamp the tree.</summary>
+    private static string DeeperNote(IReadOnlyList<ExecutedStep> children)
+    {
+        // Counted without recursing, for the same reason the steps are not written.
+        int steps = 0;
+        var pending = new Stack<ExecutedStep>(children);
+        while (pending.Count > 0)
+        {
+            steps++;
+            foreach (var child in pending.Pop().Children)
+            {
+                pending.Push(child);
+            }
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"<{steps} steps nested deeper than {MaxTreeDepth} levels left out>");
+    }
+
     private static string FailureMessage(Exception exception) => Text.Truncate(MessageOf(exception).ReplaceLineEndings(" "), MaxMessageLength);
 
     private static string MessageOf(Exception exception)
     {
         try
         {
-            return exception.Message;
+            // Free text, unlike arguments: keys and bearer tokens an upstream service echoed are masked as in every message.
+            return Internal.Redaction.Redact(exception.Message);
         }
 #pragma warning disable CA1031 // An exception whose Message throws must not fail the whole trace.
         catch (Exception)

@@ -33,6 +33,12 @@ internal sealed class TraceTypeInfo
         {
             Members = ReadMembers(type);
             MemberNames = Array.ConvertAll(Members, m => m.Name);
+            if ((type.IsGenericType && type.GetGenericTypeDefinition() == typeof(KeyValuePair<,>)) || type == typeof(DictionaryEntry))
+            {
+                // A pair is a dictionary entry out of its dictionary (a header list): its key names its value.
+                PairKeyIndex = Array.IndexOf(MemberNames, "Key");
+                PairValueIndex = Array.IndexOf(MemberNames, "Value");
+            }
         }
 
         if (Kind is TraceValueKind.Collection or TraceValueKind.Dictionary && !typeof(ICollection).IsAssignableFrom(type))
@@ -52,6 +58,12 @@ internal sealed class TraceTypeInfo
 
     /// <summary>Gets the type's name as C# writes it (<c>Func&lt;int, int&gt;</c>, <c>List&lt;Item&gt;</c>).</summary>
     public string Name { get; }
+
+    /// <summary>Gets the index in <see cref="Members"/> of a key-value pair's key, or -1 when the type is no pair.</summary>
+    public int PairKeyIndex { get; } = -1;
+
+    /// <summary>Gets the index in <see cref="Members"/> of a key-value pair's value, or -1 when the type is no pair.</summary>
+    public int PairValueIndex { get; } = -1;
 
     /// <summary>Gets the readable members of an <see cref="TraceValueKind.Object"/> type.</summary>
     public TraceMember[] Members { get; } = [];

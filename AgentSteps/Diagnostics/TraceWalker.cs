@@ -237,10 +237,18 @@ internal sealed class TraceWalker(StepTraceOptions options)
         return false;
     }
 
-    /// <summary>System.Text.Json values are written as the JSON they hold (when short enough to parse); others as their text.</summary>
+    /// <summary>
+    /// System.Text.Json values are written as the JSON they hold, capped and scrubbed as any JSON is; others as their text.
+    /// JSON too long or too deep to parse is left out with a note, never written as raw text, which would keep its secrets.
+    /// </summary>
     private object? Text(object value, string text, int depth)
     {
-        if (IsSystemTextJson(value) && text.Length <= _options.MaxStringLength)
+        if (!IsSystemTextJson(value))
+        {
+            return String(text);
+        }
+
+        if (text.Length <= _options.MaxValueLength)
         {
             try
             {
@@ -248,11 +256,11 @@ internal sealed class TraceWalker(StepTraceOptions options)
             }
             catch (JsonException)
             {
-                // Deeper than the parser's limit: the text then.
+                // Deeper than the parser's limit: a note then.
             }
         }
 
-        return String(text);
+        return Note(string.Create(CultureInfo.InvariantCulture, $"<{TraceTypeInfo.Get(value.GetType()).Name} of {text.Length} characters left out>"));
     }
 
     private string String(string text)
@@ -526,6 +534,21 @@ internal sealed class TraceWalker(StepTraceOptions options)
         };
     }
 
+    /// <summary>Whether a key-value pair's key names a secret, as a dictionary key would (a header list's <c>Authorization</c>).</summary>
+    private static bool IsSecretKey(object pair, TraceMember key)
+    {
+        try
+        {
+            return key.Getter.GetValue(pair) is string name && SecretNames.IsSecret(name);
+        }
+#pragma warning disable CA1031 // A key that cannot be read is walked as any member is, and noted there.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return false;
+        }
+    }
+
     private TraceObject Exception(Exception exception)
     {
         Complete = false;
@@ -537,6 +560,7 @@ internal sealed class TraceWalker(StepTraceOptions options)
     {
         var members = info.Members;
         var values = new object?[members.Length];
+        int secretIndex = info.PairValueIndex >= 0 && info.PairKeyIndex >= 0 && IsSecretKey(value, members[info.PairKeyIndex]) ? info.PairValueIndex : -1;
         for (int i = 0; i < members.Length; i++)
         {
             if (_budget <= 0)
@@ -565,7 +589,7 @@ internal sealed class TraceWalker(StepTraceOptions options)
                 continue;
             }
 
-            values[i] = member.Secret && !SecretNames.IsHarmless(item) ? Redacted() : Walk(item, depth + 1);
+            values[i] = (member.Secret || i == secretIndex) && !SecretNames.IsHarmless(item) ? Redacted() : Walk(item, depth + 1);
         }
 
         return new TraceObject(info.MemberNames, values);

@@ -162,14 +162,15 @@ public sealed class StepGraph
         var workflowName = Inspection.StepNames.TypeName(workflowType);
         if (named.Count > 1)
         {
-            var overloads = string.Join(", ", named.Select(Inspection.StepNames.Signature).Order(StringComparer.Ordinal));
+            var overloads = string.Join(", ", named.Select(m => Inspection.StepNames.StepName(workflowType, m)).Order(StringComparer.Ordinal));
             throw new ArgumentException(
-                $"Workflow '{workflowName}' has {named.Count} steps named '{rootStepName}': {overloads}. Pass the one to start from by its signature, such as \"{Inspection.StepNames.Signature(named[^1])}\".",
+                $"Workflow '{workflowName}' has {named.Count} steps named '{rootStepName}': {overloads}. Pass the one to start from by its signature, such as \"{Inspection.StepNames.StepName(workflowType, named[^1])}\".",
                 nameof(rootStepName));
         }
 
         var wanted = WithoutSpaces(rootStepName);
-        var bySignature = steps.FirstOrDefault(m => WithoutSpaces(Inspection.StepNames.Signature(m)) == wanted);
+        var bySignature = steps.FirstOrDefault(m => WithoutSpaces(Inspection.StepNames.StepName(workflowType, m)) == wanted) ??
+            steps.FirstOrDefault(m => WithoutSpaces(Inspection.StepNames.Signature(m)) == wanted);
         if (bySignature is not null)
         {
             return bySignature;

@@ -15,13 +15,6 @@ internal abstract class ReturnShape
     /// <summary>Gets a value indicating whether the method returns a task.</summary>
     public abstract bool IsAsync { get; }
 
-    /// <summary>
-    /// Gets a value indicating whether <paramref name="result"/> can be what a step of this shape returns: any value for
-    /// a step that returns nothing (it is dropped), else null for a reference or nullable type, or an instance of it.
-    /// </summary>
-    public bool Accepts(object? result) =>
-        ResultType == typeof(void) || (result is null ? !ResultType.IsValueType || Nullable.GetUnderlyingType(ResultType) is not null : ResultType.IsInstanceOfType(result));
-
     /// <summary>Turns what a step body returned into the pipeline's result.</summary>
     public abstract ValueTask<object?> FromBody(object? returnValue);
 

@@ -1,4 +1,6 @@
+using System.ClientModel;
 using System.Collections.Concurrent;
+using AgentSteps.Internal;
 using Microsoft.Extensions.AI;
 using OpenAI;
 
@@ -14,8 +16,19 @@ internal sealed class OpenAIModelRouter(OpenAIClient client) : IChatClient
 
     private readonly ConcurrentDictionary<string, IChatClient> _clients = new(StringComparer.Ordinal);
 
-    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
-        For(options).GetResponseAsync(messages, options, cancellationToken);
+    public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await For(options).GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ClientResultException e) when (Redaction.HasSecrets(e.Message))
+        {
+            // Redacted here, below the OpenTelemetry client that CreateOpenAIClient adds, whose span takes the message as its
+            // status: a provider error that echoes the key must not reach a span. The type and status are kept for callers.
+            throw new ClientResultException(Redaction.Redact(e.Message), e.GetRawResponse(), e.InnerException is null ? null : Redaction.Sanitize(e.InnerException));
+        }
+    }
 
     public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
         For(options).GetStreamingResponseAsync(messages, options, cancellationToken);

@@ -24,7 +24,7 @@ internal static class ModelStepHandler
         record.Model = model;
 
         var messages = Conversation.Start(descriptor, context.ArgumentArray);
-        record.Conversation = messages;
+        record.StartConversation(messages);
         int maxCalls = descriptor.Attribute.OutputRetries + 1;
         for (int call = 1; ; call++)
         {

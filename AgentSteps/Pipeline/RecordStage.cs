@@ -22,11 +22,6 @@ internal sealed class RecordStage : IStepMiddleware
         try
         {
             var result = await next(context).ConfigureAwait(false);
-            if (configuration.HasMiddleware && !context.Descriptor.Shape.Accepts(result))
-            {
-                throw WrongResult(context.Descriptor, result);
-            }
-
             step.Complete(result, configuration.TimeProvider.GetElapsedTime(started));
             return result;
         }
@@ -37,13 +32,12 @@ internal sealed class RecordStage : IStepMiddleware
         }
         finally
         {
-            runtime.Record(step);
+            bool lastAfterDispose = runtime.Record(step);
             configuration.Notify.StepCompleted(step);
+            if (lastAfterDispose)
+            {
+                runtime.Complete();
+            }
         }
     }
-
-    private static InvalidOperationException WrongResult(Inspection.StepDescriptor descriptor, object? result) =>
-        new($"The pipeline of step '{descriptor.QualifiedName}' returned {(result is null ? "null" : "a " + result.GetType().Name)}, but the step returns " +
-            $"{Inspection.StepNames.TypeName(descriptor.Shape.ResultType)}. A middleware that returns without calling next must return a value of the step's result type " +
-            "(for a step returning Task<T> or ValueTask<T>, a T; null for a step that returns nothing).");
 }

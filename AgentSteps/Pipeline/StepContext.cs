@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using AgentSteps.Inspection;
 using Castle.DynamicProxy;
 
@@ -11,7 +12,7 @@ public sealed class StepContext
 {
     private readonly IInvocation _invocation;
     private readonly IInvocationProceedInfo? _proceed;
-    private Dictionary<string, object?>? _items;
+    private ConcurrentDictionary<string, object?>? _items;
 
     internal StepContext(StepDescriptor descriptor, IInvocation invocation, ExecutedStep step, bool mayAwaitBeforeBody)
     {
@@ -43,7 +44,17 @@ public sealed class StepContext
         Descriptor.CancellationTokenIndex < 0 ? default : (CancellationToken)_invocation.Arguments[Descriptor.CancellationTokenIndex]!;
 
     /// <summary>Gets a bag for state that middleware keeps for this call; created on first use.</summary>
-    public IDictionary<string, object?> Items => _items ??= new Dictionary<string, object?>(StringComparer.Ordinal);
+    /// <remarks>
+    /// Safe to use from several threads at once: middleware that hedges calls <c>next</c> in parallel with this one context.
+    /// </remarks>
+    public IDictionary<string, object?> Items
+    {
+        get
+        {
+            var items = Volatile.Read(ref _items);
+            return items ?? Interlocked.CompareExchange(ref _items, new ConcurrentDictionary<string, object?>(StringComparer.Ordinal), null) ?? _items;
+        }
+    }
 
     internal StepDescriptor Descriptor { get; }
 

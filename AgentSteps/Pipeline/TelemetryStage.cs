@@ -89,9 +89,10 @@ internal sealed class TelemetryStage : IStepMiddleware
 
             if (failure is not null)
             {
-                activity.SetStatus(ActivityStatusCode.Error, failure.Message);
+                // The exception's messages may carry a key an upstream service echoed: spans get them redacted.
+                activity.SetStatus(ActivityStatusCode.Error, Internal.Redaction.Redact(failure.Message));
                 activity.SetTag("error.type", failure.GetType().FullName);
-                activity.AddException(failure);
+                activity.AddException(Internal.Redaction.Sanitize(failure), new TagList { { "exception.type", failure.GetType().FullName } });
             }
         }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using AgentSteps.Diagnostics;
 using AgentSteps.Inspection;
 using Microsoft.Extensions.AI;
@@ -21,8 +22,9 @@ public sealed class ExecutedStep
     private string? _key;
     private ModelCallRecord? _model;
 
-    internal ExecutedStep(StepDescriptor descriptor, object?[] arguments, ExecutedStep? parent, Runtime owner, int ordinal, DateTimeOffset startedAt)
+    internal ExecutedStep(StepDescriptor descriptor, object?[] arguments, ExecutedStep? parent, Runtime owner, int ordinal, int sequence, DateTimeOffset startedAt)
     {
+        Sequence = sequence;
         _descriptor = descriptor;
         _arguments = Capture(arguments, owner.Configuration.Trace);
         Owner = owner;
@@ -40,9 +42,7 @@ public sealed class ExecutedStep
     /// started together (<c>Task.WhenAll</c>) are numbered in the order they were called. Steps started concurrently from
     /// different threads (<c>Parallel.ForEachAsync</c>) are numbered in the order they reached the runtime.
     /// </remarks>
-    public string Key => _key ??= Parent is null
-        ? string.Concat(Name, ":", Ordinal.ToString(CultureInfo.InvariantCulture))
-        : string.Concat(Parent.Key, "/", Name, ":", Ordinal.ToString(CultureInfo.InvariantCulture));
+    public string Key => _key ?? ComputeKey();
 
     /// <summary>Gets which call of this step by its parent (or among the run's top-level calls) this was, counting from 1.</summary>
     public int Ordinal { get; }
@@ -61,7 +61,8 @@ public sealed class ExecutedStep
     /// the step started: a list changed later still shows its state at the call. Each is a copy rebuilt from the trace's
     /// snapshot (see <see cref="StepTraceOptions"/>), or that snapshot as a <see cref="Newtonsoft.Json.Linq.JToken"/> when
     /// it was capped or scrubbed; strings, numbers and other immutable values, and non-data objects such as delegates,
-    /// tasks and clients, are the values themselves.
+    /// tasks and clients, are the values themselves. The copy is made on first read and shared by later reads: change it
+    /// and later reads see the change, but the trace's JSON (<see cref="Runtime.ToJson(bool)"/>) never does.
     /// </summary>
     public IReadOnlyDictionary<string, object?> Arguments =>
         _argumentView ??= new StepArguments(_descriptor.ArgumentNames, _descriptor.ArgumentIndices, _arguments, Owner.Configuration.Trace);
@@ -109,6 +110,12 @@ public sealed class ExecutedStep
         }
     }
 
+    /// <summary>
+    /// Gets the position of this call among all the run's calls, in call order: the trace lists steps by it, since
+    /// <see cref="StartedAt"/> ties under a fixed or coarse clock and parallel branches would then print in completion order.
+    /// </summary>
+    internal int Sequence { get; }
+
     /// <summary>Gets the runtime that recorded the step.</summary>
     internal Runtime Owner { get; }
 
@@ -150,22 +157,8 @@ public sealed class ExecutedStep
     /// Gets an LLM step's conversation with the model, as sent and received: the system prompt, the user prompt, each
     /// reply and each correction sent after an invalid reply. Empty for a code step.
     /// </summary>
-    public IReadOnlyList<ChatMessage> Messages
-    {
-        get
-        {
-            var conversation = _model?.Conversation;
-            if (conversation is null)
-            {
-                return [];
-            }
-
-            lock (conversation)
-            {
-                return conversation.ToArray();
-            }
-        }
-    }
+    /// <remarks>When middleware ran the model call more than once (a retry), every call's conversation is here, in order.</remarks>
+    public IReadOnlyList<ChatMessage> Messages => _model is { } model ? model.Messages() : [];
 
     /// <summary>Gets the tokens an LLM step used over all its model calls, when the provider reported them.</summary>
     public UsageDetails? Usage => _model?.Usage;
@@ -186,6 +179,41 @@ public sealed class ExecutedStep
         }
 
         return text + ")" + (Exception is null ? string.Empty : $" failed: {Exception.GetType().Name}");
+    }
+
+    /// <summary>
+    /// Builds this step's key from the nearest ancestor whose key is known, walking up in a loop rather than recursing
+    /// (a step recursing thousands of times would overflow the stack of whoever first reads the deepest key), and keeps
+    /// only this step's key, so that reading one deep key does not build every ancestor's.
+    /// </summary>
+    private string ComputeKey()
+    {
+        if (Parent is null || Parent._key is not null)
+        {
+            var ordinal = Ordinal.ToString(CultureInfo.InvariantCulture);
+            return _key = Parent is null ? string.Concat(Name, ":", ordinal) : string.Concat(Parent._key, "/", Name, ":", ordinal);
+        }
+
+        var path = new Stack<ExecutedStep>();
+        var known = this;
+        for (; known is not null && known._key is null; known = known.Parent)
+        {
+            path.Push(known);
+        }
+
+        var key = new StringBuilder(known?._key);
+        while (path.Count > 0)
+        {
+            var step = path.Pop();
+            if (key.Length > 0)
+            {
+                key.Append('/');
+            }
+
+            key.Append(step.Name).Append(':').Append(step.Ordinal.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return _key = key.ToString();
     }
 
     /// <summary>Gets the record of an LLM step's model calls, made on first use.</summary>

@@ -12,12 +12,59 @@ internal sealed class ModelCallRecord
     private bool _usageOwned;
     private string? _validReply;
     private object? _parsed;
+    private List<List<ChatMessage>>? _earlier;
 
     public string? Model { get; set; }
 
     public string? ResponseModel { get; set; }
 
-    public List<ChatMessage>? Conversation { get; set; }
+    /// <summary>Gets the conversation of the latest call of the step's model handler.</summary>
+    public List<ChatMessage>? Conversation { get; private set; }
+
+    /// <summary>
+    /// Starts the conversation of one pass through the model handler. Middleware that calls <c>next</c> again (a retry, a
+    /// hedge) starts another; the earlier ones are kept, so that <see cref="ExecutedStep.Messages"/> shows every call made.
+    /// </summary>
+    public void StartConversation(List<ChatMessage> messages)
+    {
+        lock (this)
+        {
+            if (Conversation is not null)
+            {
+                (_earlier ??= []).Add(Conversation);
+            }
+
+            Conversation = messages;
+        }
+    }
+
+    /// <summary>Copies every conversation, in the order they started.</summary>
+    public ChatMessage[] Messages()
+    {
+        lock (this)
+        {
+            if (Conversation is null)
+            {
+                return [];
+            }
+
+            var all = new List<ChatMessage>();
+            foreach (var conversation in _earlier ?? [])
+            {
+                lock (conversation)
+                {
+                    all.AddRange(conversation);
+                }
+            }
+
+            lock (Conversation)
+            {
+                all.AddRange(Conversation);
+            }
+
+            return [.. all];
+        }
+    }
 
     public UsageDetails? Usage { get; private set; }
 

@@ -26,8 +26,22 @@ internal sealed class RunNotifier(IRunObserver[] observers, RuntimeLog log)
             catch (Exception e)
 #pragma warning restore CA1031
             {
-                log.ObserverFailed(observer, name, e);
+                Report(observer, name, e);
             }
+        }
+    }
+
+    /// <summary>Logs a failed observer; a log sink that throws while doing so is ignored too, as the observer was.</summary>
+    private void Report(IRunObserver observer, string callback, Exception exception)
+    {
+        try
+        {
+            log.ObserverFailed(observer, callback, exception);
+        }
+#pragma warning disable CA1031 // Nothing an observer causes may change a run, its log line included.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
         }
     }
 }

@@ -33,6 +33,8 @@ public sealed class Runtime : IDisposable
     private int[]? _entries;
     private volatile bool _disposed;
     private int _completed;
+    private int _started;
+    private int _running; // steps started and not yet recorded, guarded by _gate
 
     /// <summary>
     /// Initializes a new instance of the <see cref="Runtime"/> class with models from the environment
@@ -83,7 +85,11 @@ public sealed class Runtime : IDisposable
     }
 
     /// <summary>Gets the ambient runtime of the current async flow, or <see langword="null"/> when none is open.</summary>
-    public static Runtime? Current => s_current.Value;
+    /// <remarks>
+    /// Never a disposed runtime: one disposed from another async flow (a child task, an async method awaited by this flow)
+    /// stays ambient in this flow's context, so the nearest runtime around it that is still open is returned instead.
+    /// </remarks>
+    public static Runtime? Current => NearestOpen(s_current.Value);
 
     /// <summary>Gets the identifier of this run, for correlating logs and traces.</summary>
     public Guid RunId { get; } = Guid.NewGuid();
@@ -158,7 +164,8 @@ public sealed class Runtime : IDisposable
 
     /// <summary>
     /// Ends this runtime: the runtime that was ambient when it was opened becomes ambient again, and the observers are told
-    /// that the run completed. Steps called after this fail with <see cref="ObjectDisposedException"/>.
+    /// that the run completed (once the steps still running, if any, have ended). Steps called after this fail with
+    /// <see cref="ObjectDisposedException"/>.
     /// </summary>
     /// <exception cref="InvalidOperationException">
     /// A runtime opened inside this one, in the same flow, is still open: runtimes end last-in-first-out. This runtime is
@@ -171,7 +178,13 @@ public sealed class Runtime : IDisposable
             return;
         }
 
-        _disposed = true;
+        bool idle;
+        lock (_gate)
+        {
+            _disposed = true;
+            idle = _running == 0;
+        }
+
         var current = s_current.Value;
         bool outOfOrder = false;
         if (ReferenceEquals(current, this))
@@ -190,7 +203,13 @@ public sealed class Runtime : IDisposable
             }
         }
 
-        Complete();
+        // A step still running (a task not awaited before the using block ended) ends the run when it ends, so that the
+        // observers hear of every step before the run's end.
+        if (idle)
+        {
+            Complete();
+        }
+
         if (outOfOrder)
         {
             throw new InvalidOperationException(
@@ -225,13 +244,15 @@ public sealed class Runtime : IDisposable
             parent = null; // A step of an outer runtime is not a parent in this one.
         }
 
-        int ordinal;
+        int ordinal, sequence;
         lock (_gate)
         {
             ordinal = parent is null ? _rootOrdinals.Next(descriptor.Name) : parent.NextChildOrdinal(descriptor.Name);
+            sequence = ++_started;
+            _running++;
         }
 
-        return new ExecutedStep(descriptor, arguments, parent, this, ordinal, Configuration.TimeProvider.GetUtcNow());
+        return new ExecutedStep(descriptor, arguments, parent, this, ordinal, sequence, Configuration.TimeProvider.GetUtcNow());
     }
 
     /// <summary>Counts one more entry of <paramref name="step"/> and returns the count.</summary>
@@ -248,12 +269,14 @@ public sealed class Runtime : IDisposable
         }
     }
 
-    internal void Record(ExecutedStep step)
+    /// <summary>Keeps a finished step; returns whether it was the last one running in a runtime already disposed.</summary>
+    internal bool Record(ExecutedStep step)
     {
         lock (_gate)
         {
             _executed.Add(step);
             step.Parent?.AddChild(step);
+            return --_running == 0 && _disposed;
         }
     }
 

@@ -46,7 +46,9 @@ internal sealed class RuntimeConfiguration
 
         HasMiddleware = options.Middleware.Count > 0;
         IStepMiddleware[] builtIn = [RecordStage.Instance, TelemetryStage.Instance, LoopGuardStage.Instance];
-        IStepMiddleware[] stages = [.. builtIn, .. options.Middleware];
+
+        // With user middleware, a result-type check sits around it: a wrong-typed result is then a clear error recorded on the step.
+        IStepMiddleware[] stages = HasMiddleware ? [.. builtIn, ResultTypeStage.Instance, .. options.Middleware] : builtIn;
         CodePipeline = Compose(stages, CodeBodyHandler.Instance);
         ModelPipeline = Compose(stages, ModelStepHandler.Instance);
     }

@@ -10,9 +10,10 @@ namespace AgentSteps;
 /// trace shows what the step saw and can never crash, hang or balloon.
 /// </summary>
 /// <remarks>
-/// Parameters, members and dictionary keys whose names contain <c>authorization</c>, <c>apikey</c>, <c>password</c>,
-/// <c>passwd</c>, <c>secret</c>, <c>token</c>, <c>cookie</c>, <c>credential</c> or <c>privatekey</c> (any case,
-/// ignoring <c>_</c> and <c>-</c>) are written as <c>[REDACTED]</c>, unless their value is a number, a Boolean or
+/// Parameters, members, dictionary keys and the keys of key-value pairs whose names contain <c>authorization</c>,
+/// <c>apikey</c>, <c>password</c>, <c>passwd</c>, <c>pwd</c>, <c>secret</c>, <c>token</c>, <c>cookie</c>,
+/// <c>credential</c>, <c>privatekey</c>, <c>session</c>, <c>jwt</c>, <c>csrf</c>, <c>xsrf</c> or <c>auth</c> (not
+/// <c>author</c>) (any case, ignoring <c>_</c> and <c>-</c>) are written as <c>[REDACTED]</c>, unless their value is a number, a Boolean or
 /// <see langword="null"/>: counts and flags such as <c>MaxTokens</c> or <c>InputTokenCount</c> reveal nothing.
 /// Delegates, tasks, streams, HTTP clients, cancellation tokens, service providers, reflection and threading objects,
 /// disposable services and lazy sequences are never read or enumerated: the trace keeps the reference and writes only
