@@ -66,13 +66,17 @@ public sealed class StepContext
         if (_proceed is null)
         {
             _invocation.Proceed();
-        }
-        else
-        {
-            _proceed.Invoke();
+            return _invocation.ReturnValue;
         }
 
-        return _invocation.ReturnValue;
+        // Middleware may call next on parallel branches (hedging); every body run shares Castle's one invocation and its
+        // ReturnValue, so a run and the read of what it returned go together. An async body holds it only until its
+        // first await, when it returns its task.
+        lock (_proceed)
+        {
+            _proceed.Invoke();
+            return _invocation.ReturnValue;
+        }
     }
 
     /// <inheritdoc />
