@@ -6,6 +6,21 @@ public class RuntimeLifetimeTests
     {
         [Step]
         public virtual string Echo(string x) => x;
+
+        [Step]
+        public virtual string Outer()
+        {
+            Echo("before");
+            using (var inner = new Runtime(new SampleChatClient()))
+            {
+                Echo("inside");
+                Inner = inner;
+            }
+
+            return Echo("after");
+        }
+
+        public Runtime? Inner { get; private set; }
     }
 
     [Test]
@@ -23,6 +38,20 @@ public class RuntimeLifetimeTests
         Assert.That(Runtime.Current, Is.Null, "the disposed outer runtime does not come back");
         Assert.Throws<InvalidOperationException>(() => Steps.Create<Work>().Echo("x"), "no runtime is open any more");
         Assert.That(outer.ExecutedSteps, Is.Empty);
+    }
+
+    [Test]
+    public void RuntimeOpenedInsideAStep_RecordsItsOwnSteps_AndTheStepIsTheParentAgainAfterIt()
+    {
+        using var outer = new Runtime(new SampleChatClient());
+        var work = Steps.Create<Work>();
+
+        work.Outer();
+
+        Assert.That(work.Inner!.ExecutedSteps.Select(s => (s.Key, s.Parent)), Is.EqualTo(new[] { ("Echo:1", (ExecutedStep?)null) }));
+        var root = outer.RootSteps.Single();
+        Assert.That(root.Children.Select(c => c.Key), Is.EqualTo(new[] { "Outer:1/Echo:1", "Outer:1/Echo:2" }));
+        Assert.That(Runtime.Current, Is.SameAs(outer));
     }
 
     [Test]

@@ -86,7 +86,8 @@ internal sealed class TraceTypeInfo
     /// <summary>Whether values of the type are kept as they are (immutable leaves and non-data markers).</summary>
     public static bool IsKeptAsIs(object value)
     {
-        if (value is string)
+        // The common arguments first: a type test against a sealed type costs next to nothing, a cache lookup does not.
+        if (value is string or int or long or bool or double or decimal or Guid or DateTime or DateTimeOffset or CancellationToken)
         {
             return true;
         }

@@ -1,6 +1,9 @@
 namespace AgentSteps.Pipeline;
 
-/// <summary>Counts the entries of each step in the run and throws past its <see cref="StepAttribute.MaxLoops"/>.</summary>
+/// <summary>
+/// Throws when a step's entry in the run goes past its <see cref="StepAttribute.MaxLoops"/>. The run counts entries as
+/// steps start (<see cref="ExecutedStep.Loop"/>), under the lock that numbers them.
+/// </summary>
 internal sealed class LoopGuardStage : IStepMiddleware
 {
     public static readonly LoopGuardStage Instance = new();
@@ -8,9 +11,7 @@ internal sealed class LoopGuardStage : IStepMiddleware
     public ValueTask<object?> InvokeAsync(StepContext context, StepHandler next)
     {
         var descriptor = context.Descriptor;
-        int entry = context.Runtime.Enter(descriptor);
-        context.Step.Loop = entry;
-        if (descriptor.MaxLoops > 0 && entry > descriptor.MaxLoops)
+        if (descriptor.MaxLoops > 0 && context.Step.Loop > descriptor.MaxLoops)
         {
             throw new MaxLoopsExceededException(descriptor.QualifiedName, descriptor.MaxLoops);
         }

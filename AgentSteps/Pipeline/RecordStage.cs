@@ -18,16 +18,15 @@ internal sealed class RecordStage : IStepMiddleware
         // This method is async, so the change stays within this call and what it calls (await restores the caller's context).
         Runtime.CurrentStep = step;
         configuration.Notify.StepStarted(step);
-        long started = configuration.TimeProvider.GetTimestamp();
         try
         {
             var result = await next(context).ConfigureAwait(false);
-            step.Complete(result, configuration.TimeProvider.GetElapsedTime(started));
+            step.Complete(result, configuration.TimeProvider.GetElapsedTime(step.StartedTimestamp));
             return result;
         }
         catch (Exception e)
         {
-            step.Fail(e, configuration.TimeProvider.GetElapsedTime(started));
+            step.Fail(e, configuration.TimeProvider.GetElapsedTime(step.StartedTimestamp));
             throw;
         }
         finally

@@ -22,7 +22,7 @@ public sealed class ExecutedStep
     private string? _key;
     private ModelCallRecord? _model;
 
-    internal ExecutedStep(StepDescriptor descriptor, object?[] arguments, ExecutedStep? parent, Runtime owner, int ordinal, int sequence, DateTimeOffset startedAt)
+    internal ExecutedStep(StepDescriptor descriptor, object?[] arguments, ExecutedStep? parent, Runtime owner, int ordinal, int sequence, int loop, long startedTimestamp)
     {
         Sequence = sequence;
         _descriptor = descriptor;
@@ -30,7 +30,8 @@ public sealed class ExecutedStep
         Owner = owner;
         Parent = parent;
         Ordinal = ordinal;
-        StartedAt = startedAt;
+        Loop = loop;
+        StartedTimestamp = startedTimestamp;
     }
 
     /// <summary>
@@ -129,13 +130,17 @@ public sealed class ExecutedStep
     internal string[] ArgumentNames => _descriptor.ArgumentNames;
 
     /// <summary>Gets when the step started.</summary>
-    public DateTimeOffset StartedAt { get; }
+    /// <remarks>Derived from the run's start and the clock's timestamps, so that a step reads the clock once when it starts.</remarks>
+    public DateTimeOffset StartedAt => Owner.StartedAt + Owner.Configuration.TimeProvider.GetElapsedTime(Owner.StartedTimestamp, StartedTimestamp);
+
+    /// <summary>Gets the clock's timestamp when the step started, from which its duration is measured.</summary>
+    internal long StartedTimestamp { get; }
 
     /// <summary>Gets how long the step took, its children included.</summary>
     public TimeSpan Duration { get; private set; }
 
     /// <summary>Gets which entry of this step within the run this was, counting from 1 (compare with <see cref="StepAttribute.MaxLoops"/>).</summary>
-    public int Loop { get; internal set; }
+    public int Loop { get; }
 
     /// <summary>Gets the model that answered an LLM step, after overrides and aliases; <see langword="null"/> for a code step.</summary>
     public string? Model => _model?.Model;

@@ -23,10 +23,11 @@ namespace AgentSteps;
 /// </example>
 public sealed class Runtime : IDisposable
 {
-    private static readonly AsyncLocal<Runtime?> s_current = new();
-    private static readonly AsyncLocal<ExecutedStep?> s_currentStep = new();
+    // What is ambient in the current async flow: a runtime, or the step running in it (whose Owner is the runtime). One
+    // async local rather than two, as each step changes it: a step then costs the smallest execution-context change.
+    private static readonly AsyncLocal<object?> s_ambient = new();
 
-    private readonly Runtime? _previous;
+    private readonly object? _previous; // what was ambient before this runtime: a runtime, a step, or nothing
     private readonly Lock _gate = new();
     private readonly List<ExecutedStep> _executed = [];
     private ChildOrdinals _rootOrdinals;
@@ -77,10 +78,11 @@ public sealed class Runtime : IDisposable
     {
         Configuration = configuration;
         StartedAt = configuration.TimeProvider.GetUtcNow();
+        StartedTimestamp = configuration.TimeProvider.GetTimestamp();
         if (ambient)
         {
-            _previous = s_current.Value;
-            s_current.Value = this;
+            _previous = s_ambient.Value;
+            s_ambient.Value = this;
         }
     }
 
@@ -89,13 +91,16 @@ public sealed class Runtime : IDisposable
     /// Never a disposed runtime: one disposed from another async flow (a child task, an async method awaited by this flow)
     /// stays ambient in this flow's context, so the nearest runtime around it that is still open is returned instead.
     /// </remarks>
-    public static Runtime? Current => NearestOpen(s_current.Value);
+    public static Runtime? Current => RuntimeOf(NearestOpen(s_ambient.Value));
 
     /// <summary>Gets the identifier of this run, for correlating logs and traces.</summary>
     public Guid RunId { get; } = Guid.NewGuid();
 
     /// <summary>Gets when the run was opened, by the clock of <see cref="RuntimeOptions.TimeProvider"/>.</summary>
     public DateTimeOffset StartedAt { get; }
+
+    /// <summary>Gets the clock's timestamp at <see cref="StartedAt"/>: a step's start time is this run's plus the time between.</summary>
+    internal long StartedTimestamp { get; }
 
     /// <summary>Gets every finished step so far, in the order they finished (a snapshot).</summary>
     public IReadOnlyList<ExecutedStep> ExecutedSteps
@@ -130,16 +135,18 @@ public sealed class Runtime : IDisposable
         }
     }
 
+    /// <summary>Gets or sets the ambient runtime, disposed or not; setting it replaces the ambient step too.</summary>
     internal static Runtime? CurrentOrNull
     {
-        get => s_current.Value;
-        set => s_current.Value = value;
+        get => RuntimeOf(s_ambient.Value);
+        set => s_ambient.Value = value;
     }
 
+    /// <summary>Gets or sets the step running in the current flow, which parents the steps it calls.</summary>
     internal static ExecutedStep? CurrentStep
     {
-        get => s_currentStep.Value;
-        set => s_currentStep.Value = value;
+        get => s_ambient.Value as ExecutedStep;
+        set => s_ambient.Value = value;
     }
 
     internal RuntimeConfiguration Configuration { get; }
@@ -185,15 +192,15 @@ public sealed class Runtime : IDisposable
             idle = _running == 0;
         }
 
-        var current = s_current.Value;
+        var current = RuntimeOf(s_ambient.Value);
         bool outOfOrder = false;
         if (ReferenceEquals(current, this))
         {
-            s_current.Value = NearestOpen(_previous);
+            s_ambient.Value = NearestOpen(_previous);
         }
         else
         {
-            for (var open = current?._previous; open is not null; open = open._previous)
+            for (var open = RuntimeOf(current?._previous); open is not null; open = RuntimeOf(open._previous))
             {
                 if (ReferenceEquals(open, this))
                 {
@@ -238,35 +245,29 @@ public sealed class Runtime : IDisposable
                 "'using' block. Await that work before the block ends, or open a new runtime for it.");
         }
 
-        var parent = s_currentStep.Value;
+        var parent = s_ambient.Value as ExecutedStep;
         if (parent is not null && !ReferenceEquals(parent.Owner, this))
         {
             parent = null; // A step of an outer runtime is not a parent in this one.
         }
 
-        int ordinal, sequence;
+        // One lock for all the run's bookkeeping of a starting step: its key's ordinal, its place in call order, and its
+        // entry count, which the loop guard stage checks against MaxLoops.
+        int ordinal, sequence, entry;
         lock (_gate)
         {
             ordinal = parent is null ? _rootOrdinals.Next(descriptor.Name) : parent.NextChildOrdinal(descriptor.Name);
             sequence = ++_started;
             _running++;
-        }
-
-        return new ExecutedStep(descriptor, arguments, parent, this, ordinal, sequence, Configuration.TimeProvider.GetUtcNow());
-    }
-
-    /// <summary>Counts one more entry of <paramref name="step"/> and returns the count.</summary>
-    internal int Enter(StepDescriptor step)
-    {
-        lock (_gate)
-        {
-            if (_entries is null || _entries.Length <= step.Id)
+            if (_entries is null || _entries.Length <= descriptor.Id)
             {
-                Array.Resize(ref _entries, Math.Max(step.Id + 1, Math.Max(16, (_entries?.Length ?? 0) * 2)));
+                Array.Resize(ref _entries, Math.Max(descriptor.Id + 1, Math.Max(16, (_entries?.Length ?? 0) * 2)));
             }
 
-            return ++_entries[step.Id];
+            entry = ++_entries[descriptor.Id];
         }
+
+        return new ExecutedStep(descriptor, arguments, parent, this, ordinal, sequence, entry, Configuration.TimeProvider.GetTimestamp());
     }
 
     /// <summary>Keeps a finished step; returns whether it was the last one running in a runtime already disposed.</summary>
@@ -280,13 +281,16 @@ public sealed class Runtime : IDisposable
         }
     }
 
-    private static Runtime? NearestOpen(Runtime? runtime)
+    /// <summary>Gets <paramref name="ambient"/>, or what was ambient before it, skipping runtimes that were disposed.</summary>
+    private static object? NearestOpen(object? ambient)
     {
-        while (runtime is not null && runtime._disposed)
+        while (RuntimeOf(ambient) is { _disposed: true } disposed)
         {
-            runtime = runtime._previous;
+            ambient = disposed._previous;
         }
 
-        return runtime;
+        return ambient;
     }
+
+    private static Runtime? RuntimeOf(object? ambient) => ambient as Runtime ?? (ambient as ExecutedStep)?.Owner;
 }
