@@ -87,4 +87,16 @@ public class TraceTreeTests
 
         Assert.That(((Basket)runtime.ExecutedSteps.Single().Result!).Items, Is.EqualTo(new[] { "from cache" }));
     }
+
+    [Test]
+    public void Log_OfAReplyWithoutUsage_SaysNoneWasReported()
+    {
+        var lines = new List<string>();
+        using var runtime = new Runtime(new RuntimeOptions { ChatClient = new ScriptedChatClient("""{"Ok":true}"""), Log = lines.Add });
+
+        Steps.Create<Checker>().Check("x");
+
+        Assert.That(lines, Has.Some.Contain("Checker.Check <- gpt-4o-mini (call 1, no usage reported)"));
+        Assert.That(lines, Has.None.Contain("0 in / 0 out tokens"));
+    }
 }

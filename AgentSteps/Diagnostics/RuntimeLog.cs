@@ -72,7 +72,8 @@ internal sealed partial class RuntimeLog(Action<string>? log, ILogger? logger, b
         reply = Text.Truncate(reply, MaxLoggedText);
         long input = usage?.InputTokenCount ?? 0;
         long output = usage?.OutputTokenCount ?? 0;
-        log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{step.QualifiedName} <- {model} (call {attempt}, {input} in / {output} out tokens): {reply}"));
+        var tokens = usage is null ? "no usage reported" : string.Create(CultureInfo.InvariantCulture, $"{input} in / {output} out tokens");
+        log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{step.QualifiedName} <- {model} (call {attempt}, {tokens}): {reply}"));
         if (logger is not null)
         {
             if (sensitive)
