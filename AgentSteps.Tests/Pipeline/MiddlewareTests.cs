@@ -181,6 +181,28 @@ public class MiddlewareTests
         Assert.That(seen.CancellationToken.CanBeCanceled, Is.False);
     }
 
+    public abstract class DerivedFlaky : Flaky
+    {
+    }
+
+    [Test]
+    public void Info_OfAnInheritedStep_NamesTheWorkflowItRunsIn()
+    {
+        StepInfo? info = null;
+        var options = new RuntimeOptions().Use((context, next) =>
+        {
+            info = context.Info;
+            return next(context);
+        });
+        using var runtime = new Runtime(options);
+
+        Steps.Create<DerivedFlaky>().Compute(1);
+
+        Assert.That(info!.WorkflowType, Is.EqualTo(typeof(DerivedFlaky)));
+        Assert.That(info.QualifiedName, Is.EqualTo("DerivedFlaky.Compute"));
+        Assert.That(info.Method.DeclaringType, Is.EqualTo(typeof(Flaky)));
+    }
+
     [Test]
     public void Info_OfACodeStep_HasNoOutputSchema()
     {

@@ -16,6 +16,7 @@ internal sealed class StepDescriptor
         Kind = kind;
         Shape = shape;
         Name = StepNames.StepName(workflowType, method);
+        WorkflowType = workflowType;
         Workflow = StepNames.TypeName(workflowType);
         QualifiedName = Workflow + "." + Name;
         MaxLoops = attribute.MaxLoops;
@@ -52,6 +53,9 @@ internal sealed class StepDescriptor
     /// inherited step), as C# writes it: <c>Extract&lt;Item&gt;</c>.
     /// </summary>
     public string Workflow { get; }
+
+    /// <summary>Gets the workflow class the step was inspected on (the proxied class, not a base class that declares the method).</summary>
+    public Type WorkflowType { get; }
 
     /// <summary>Gets <c>Workflow.Name</c>, as used in messages and spans.</summary>
     public string QualifiedName { get; }
@@ -116,6 +120,7 @@ internal sealed class StepDescriptor
         Kind = definition.Kind;
         Shape = shape;
         Name = definition.Name;
+        WorkflowType = definition.WorkflowType;
         Workflow = definition.Workflow;
         QualifiedName = definition.QualifiedName;
         MaxLoops = definition.MaxLoops;

@@ -20,8 +20,8 @@ public sealed class StepInfo
     /// <summary>Gets the step's name with its workflow's, such as <c>RecipeWorkflow.DraftRecipe</c>, as errors show it.</summary>
     public string QualifiedName => _descriptor.QualifiedName;
 
-    /// <summary>Gets the workflow class the step was inspected on.</summary>
-    public Type WorkflowType => _descriptor.Method.ReflectedType ?? _descriptor.Method.DeclaringType!;
+    /// <summary>Gets the workflow class the step runs in: the class given to <c>Steps.Create</c>, not a base class that declares the method.</summary>
+    public Type WorkflowType => _descriptor.WorkflowType;
 
     /// <summary>Gets the method that declares the step.</summary>
     public MethodInfo Method => _descriptor.Method;
