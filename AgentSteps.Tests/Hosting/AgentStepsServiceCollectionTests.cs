@@ -371,7 +371,7 @@ public class AgentStepsServiceCollectionTests
 
         provider.CreateScope().ServiceProvider.GetRequiredService<Greeter>().Greet("x");
 
-        Assert.That(logger.Entries.Select(e => e.EventId.Name), Is.EqualTo(new[] { "ModelCall", "ModelReply", "StepCompleted", "StepCompleted" }));
+        Assert.That(logger.Entries.Select(e => e.EventId.Name), Is.EqualTo(new[] { "NoSystemPrompt", "ModelCall", "ModelReply", "StepCompleted", "StepCompleted" }));
         Assert.That(logger.Entries.Select(e => e.Message), Has.None.Contains("Hello"), "no reply text without EnableSensitiveData");
     }
 

@@ -8,6 +8,12 @@ public class TraceTreeTests
 
     public record Basket(List<string> Items);
 
+    public abstract class Promptless
+    {
+        [Step(Model = "gpt-4o-mini")]
+        public abstract Verdict Judge(string text);
+    }
+
     public abstract class Shopper
     {
         [Step(Model = "gpt-4o-mini"), Description("Fill the basket.")]
@@ -98,5 +104,18 @@ public class TraceTreeTests
 
         Assert.That(lines, Has.Some.Contain("Checker.Check <- gpt-4o-mini (call 1, no usage reported)"));
         Assert.That(lines, Has.None.Contain("0 in / 0 out tokens"));
+    }
+
+    [Test]
+    public void Log_OfAnLlmStepWithoutASystemPrompt_WarnsOnce()
+    {
+        var lines = new List<string>();
+        using var runtime = new Runtime(new RuntimeOptions { ChatClient = new SampleChatClient(), Log = lines.Add });
+        var workflow = Steps.Create<Promptless>();
+
+        workflow.Judge("a");
+        workflow.Judge("b");
+
+        Assert.That(lines.Count(l => l.Contains("Promptless.Judge has no system prompt: give it a [Description]", StringComparison.Ordinal)), Is.EqualTo(1));
     }
 }

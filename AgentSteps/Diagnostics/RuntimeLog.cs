@@ -118,6 +118,20 @@ internal sealed partial class RuntimeLog(Action<string>? log, ILogger? logger, b
         }
     }
 
+    public void NoSystemPrompt(StepDescriptor step)
+    {
+        if (!IsEnabled)
+        {
+            return;
+        }
+
+        log?.Invoke($"{step.QualifiedName} has no system prompt: give it a [Description], or ship its assembly's XML documentation file for its <summary>.");
+        if (logger is not null)
+        {
+            LogNoSystemPrompt(logger, step.QualifiedName);
+        }
+    }
+
     public void ClientRetried(string step, string model, int request, int? status)
     {
         if (!IsEnabled)
@@ -156,6 +170,9 @@ internal sealed partial class RuntimeLog(Action<string>? log, ILogger? logger, b
 
     [LoggerMessage(EventId = 6, EventName = "ObserverFailed", Level = LogLevel.Warning, Message = "Run observer {Observer}.{Callback} threw; the exception is ignored")]
     private static partial void LogObserverFailed(ILogger logger, Exception exception, string observer, string callback);
+
+    [LoggerMessage(EventId = 8, EventName = "NoSystemPrompt", Level = LogLevel.Warning, Message = "{Step} has no system prompt: give it a [Description], or ship its assembly's XML documentation file for its <summary>")]
+    private static partial void LogNoSystemPrompt(ILogger logger, string step);
 
     [LoggerMessage(EventId = 7, EventName = "ClientRetried", Level = LogLevel.Warning, Message = "{Step} -> {Model}: the model client retried after {Reason} (request {Request})")]
     private static partial void LogClientRetried(ILogger logger, string step, string model, int request, string reason);

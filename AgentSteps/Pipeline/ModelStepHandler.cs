@@ -20,6 +20,11 @@ internal static class ModelStepHandler
         var step = context.Step;
         var cancellationToken = context.CancellationToken;
         var (client, model) = step.Owner.Configuration.ResolveModel(descriptor, step.Owner.ModelLookup);
+        if (descriptor.SystemPrompt is null && step.Owner.Log.IsEnabled && step.Owner.Configuration.FirstReportOfNoSystemPrompt(descriptor))
+        {
+            step.Owner.Log.NoSystemPrompt(descriptor);
+        }
+
         var record = step.ModelRecord;
         record.Model = model;
 

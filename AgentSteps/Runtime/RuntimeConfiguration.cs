@@ -23,6 +23,7 @@ internal sealed class RuntimeConfiguration
     private readonly Dictionary<string, string>? _modelAliases;
     private readonly string? _modelOverride;
     private readonly string? _defaultModel;
+    private System.Collections.Concurrent.ConcurrentDictionary<string, byte>? _noSystemPrompt;
 
     public RuntimeConfiguration(RuntimeOptions options)
     {
@@ -91,6 +92,13 @@ internal sealed class RuntimeConfiguration
 
             return s_environment;
         }
+    }
+
+    /// <summary>Gets a value indicating whether this is the first time runs of this configuration meet <paramref name="step"/> without a system prompt.</summary>
+    public bool FirstReportOfNoSystemPrompt(StepDescriptor step)
+    {
+        var reported = Volatile.Read(ref _noSystemPrompt) ?? Interlocked.CompareExchange(ref _noSystemPrompt, new(), null) ?? _noSystemPrompt;
+        return reported.TryAdd(step.QualifiedName, 0);
     }
 
     /// <summary>Finds the client and model id for an LLM step: override, then the step's model or the default, then aliases.</summary>
