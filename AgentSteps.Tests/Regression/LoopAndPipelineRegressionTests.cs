@@ -322,4 +322,57 @@ public class LoopAndPipelineRegressionTests
             calls += results.Length;
         }
     }
+
+    public abstract class BaseSteps
+    {
+        [Step]
+        public virtual Task<string> Which(string x) => Task.FromResult("base " + x);
+
+        [Step]
+        public virtual string Generic<T>(T value) => "generic " + value;
+
+        [Step]
+        protected virtual int Hidden(int x) => x * 2;
+
+        [Step]
+        public virtual int CallsHidden(int x) => Hidden(x);
+
+        [Step]
+        public virtual void Nothing(List<string> sink) => sink.Add("ran");
+
+        [Step]
+        public virtual string Fails() => throw new FormatException("body failed");
+    }
+
+    public abstract class DerivedSteps : BaseSteps
+    {
+        public override async Task<string> Which(string x)
+        {
+            await Task.Yield();
+            return "derived " + await base.Which(x);
+        }
+    }
+
+    [Test]
+    public async Task Middleware_AwaitingBeforeNext_RunsTheMostDerivedBody_GenericProtectedVoidAndFailingOnes()
+    {
+        var options = new RuntimeOptions { ChatClient = new SampleChatClient() };
+        options.Use(async (context, next) =>
+        {
+            await Task.Yield();
+            return await next(context);
+        });
+        using var runtime = new Runtime(options);
+        var steps = Steps.Create<DerivedSteps>();
+        var sink = new List<string>();
+
+        Assert.That(await steps.Which("x"), Is.EqualTo("derived base x"), "the override's body, which calls the base body once");
+        Assert.That(steps.Generic(42), Is.EqualTo("generic 42"));
+        Assert.That(steps.CallsHidden(21), Is.EqualTo(42));
+        steps.Nothing(sink);
+        Assert.That(sink, Is.EqualTo(new[] { "ran" }));
+        var e = Assert.Throws<FormatException>(() => steps.Fails());
+        Assert.That(e!.Message, Is.EqualTo("body failed"), "the body's exception as thrown, not wrapped");
+        Assert.That(runtime.ExecutedSteps.Select(s => s.Name), Is.EquivalentTo(new[] { "Which", "Generic", "Hidden", "CallsHidden", "Nothing", "Fails" }));
+    }
 }
