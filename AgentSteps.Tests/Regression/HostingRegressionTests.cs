@@ -336,4 +336,51 @@ public class HostingRegressionTests
 
         Assert.That(counter.Started, Is.EqualTo(new[] { "Greet:1#1", "Greet:1/Write:1#1" }));
     }
+
+    /// <summary>An observer with value equality (a record): two fresh ones are equal, but each counts its own scope's runs.</summary>
+    public sealed record CountingRecordObserver : IRunObserver
+    {
+        private int _runs;
+
+        public int Runs => _runs;
+
+        public void OnRunCompleted(Runtime run) => Interlocked.Increment(ref _runs);
+    }
+
+    /// <summary>Middleware with value equality: two fresh ones are equal, but each counts its own scope's calls.</summary>
+    public sealed record CountingRecordMiddleware : IStepMiddleware
+    {
+        private int _calls;
+
+        public int Calls => _calls;
+
+        public ValueTask<object?> InvokeAsync(StepContext context, StepHandler next)
+        {
+            Interlocked.Increment(ref _calls);
+            return next(context);
+        }
+    }
+
+    [Test]
+    public void ScopedObserverAndMiddleware_WithValueEquality_EachScopeUsesItsOwnInstances()
+    {
+        using var provider = Build(s =>
+        {
+            s.AddChatClient(new Always("Hi"));
+            s.AddScoped<CountingRecordObserver>();
+            s.AddScoped<IRunObserver>(sp => sp.GetRequiredService<CountingRecordObserver>());
+            s.AddScoped<CountingRecordMiddleware>();
+            s.AddScoped<IStepMiddleware>(sp => sp.GetRequiredService<CountingRecordMiddleware>());
+        });
+
+        using var scope1 = provider.CreateScope();
+        using var scope2 = provider.CreateScope();
+        scope1.ServiceProvider.GetRequiredService<Greeter>().Write("a");
+        scope2.ServiceProvider.GetRequiredService<Greeter>().Write("b");
+
+        Assert.That(scope1.ServiceProvider.GetRequiredService<CountingRecordObserver>().Runs, Is.EqualTo(1));
+        Assert.That(scope2.ServiceProvider.GetRequiredService<CountingRecordObserver>().Runs, Is.EqualTo(1), "the second scope's observer hears of its run");
+        Assert.That(scope1.ServiceProvider.GetRequiredService<CountingRecordMiddleware>().Calls, Is.EqualTo(1));
+        Assert.That(scope2.ServiceProvider.GetRequiredService<CountingRecordMiddleware>().Calls, Is.EqualTo(1), "the second scope's middleware runs its calls");
+    }
 }
