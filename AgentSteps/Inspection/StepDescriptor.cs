@@ -9,6 +9,9 @@ namespace AgentSteps.Inspection;
 /// </summary>
 internal sealed class StepDescriptor
 {
+    private Func<object, object?[], object?>? _body;
+    private bool _bodyBuilt;
+
     public StepDescriptor(Type workflowType, MethodInfo method, StepAttribute attribute, StepKind kind, ReturnShape shape, string[] argumentNames, int[] argumentIndices, int cancellationTokenIndex)
     {
         Method = method;
@@ -32,6 +35,24 @@ internal sealed class StepDescriptor
     public int Id { get; internal set; } = -1;
 
     public MethodInfo Method { get; }
+
+    /// <summary>
+    /// Gets a call of the code step's own body that bypasses Castle's invocation (see <see cref="Pipeline.BodyInvoker"/>),
+    /// built on first use; <see langword="null"/> when the method's shape is not covered.
+    /// </summary>
+    public Func<object, object?[], object?>? Body
+    {
+        get
+        {
+            if (!Volatile.Read(ref _bodyBuilt))
+            {
+                _body = Pipeline.BodyInvoker.TryCreate(Method);
+                Volatile.Write(ref _bodyBuilt, true);
+            }
+
+            return _body;
+        }
+    }
 
     /// <summary>Gets the public view of this descriptor that middleware sees as <see cref="StepContext.Info"/>.</summary>
     public StepInfo Info => field ??= new StepInfo(this);

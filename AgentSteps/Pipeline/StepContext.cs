@@ -69,9 +69,16 @@ public sealed class StepContext
             return _invocation.ReturnValue;
         }
 
-        // Middleware may call next on parallel branches (hedging); every body run shares Castle's one invocation and its
-        // ReturnValue, so a run and the read of what it returned go together. An async body holds it only until its
-        // first await, when it returns its task.
+        // With middleware the body may run after the interceptor has returned (the middleware awaited first), and on
+        // parallel branches (hedging). Castle's one invocation and its ReturnValue are then shared with the proxy, which
+        // reads the call's own task from it: the body is called directly, not through the invocation.
+        if (Descriptor.Body is { } body)
+        {
+            return body(_invocation.Proxy, _invocation.Arguments);
+        }
+
+        // A shape the direct call does not cover: a run and the read of what it returned go together. An async body holds
+        // the lock only until its first await, when it returns its task.
         lock (_proceed)
         {
             _proceed.Invoke();

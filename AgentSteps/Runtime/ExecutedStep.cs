@@ -21,8 +21,9 @@ public sealed class ExecutedStep
     private ChildOrdinals _childOrdinals;
     private string? _key;
     private ModelCallRecord? _model;
+    private readonly long _startedAtTicks; // UTC ticks read from a custom clock as the step started; 0: derived (system clock)
 
-    internal ExecutedStep(StepDescriptor descriptor, object?[] arguments, ExecutedStep? parent, Runtime owner, int ordinal, int sequence, int loop, long startedTimestamp)
+    internal ExecutedStep(StepDescriptor descriptor, object?[] arguments, ExecutedStep? parent, Runtime owner, int ordinal, int sequence, int loop, long startedTimestamp, long startedAtTicks)
     {
         Sequence = sequence;
         _descriptor = descriptor;
@@ -32,6 +33,7 @@ public sealed class ExecutedStep
         Ordinal = ordinal;
         Loop = loop;
         StartedTimestamp = startedTimestamp;
+        _startedAtTicks = startedAtTicks;
     }
 
     /// <summary>
@@ -130,8 +132,13 @@ public sealed class ExecutedStep
     internal string[] ArgumentNames => _descriptor.ArgumentNames;
 
     /// <summary>Gets when the step started.</summary>
-    /// <remarks>Derived from the run's start and the clock's timestamps, so that a step reads the clock once when it starts.</remarks>
-    public DateTimeOffset StartedAt => Owner.StartedAt + Owner.Configuration.TimeProvider.GetElapsedTime(Owner.StartedTimestamp, StartedTimestamp);
+    /// <remarks>
+    /// Under the system clock, derived from the run's start and the clock's timestamps, so that a step reads the clock once
+    /// when it starts; under a custom <see cref="RuntimeOptions.TimeProvider"/>, its wall time as the step started.
+    /// </remarks>
+    public DateTimeOffset StartedAt => _startedAtTicks != 0
+        ? new DateTimeOffset(_startedAtTicks, TimeSpan.Zero)
+        : Owner.StartedAt + Owner.Configuration.TimeProvider.GetElapsedTime(Owner.StartedTimestamp, StartedTimestamp);
 
     /// <summary>Gets the clock's timestamp when the step started, from which its duration is measured.</summary>
     internal long StartedTimestamp { get; }

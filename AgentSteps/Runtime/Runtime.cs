@@ -180,25 +180,30 @@ public sealed class Runtime : IDisposable
     /// </exception>
     public void Dispose()
     {
-        if (_disposed)
-        {
-            return;
-        }
-
-        bool idle;
+        bool first, idle;
         lock (_gate)
         {
+            first = !_disposed;
             _disposed = true;
             idle = _running == 0;
         }
 
-        var current = RuntimeOf(s_ambient.Value);
+        // A runtime disposed from another flow stays ambient in this flow's context; it is not open, so it neither blocks
+        // this one's disposal nor comes back. Skip it (this runtime itself excepted: it is the one being ended here).
+        var ambient = s_ambient.Value;
+        while (RuntimeOf(ambient) is { _disposed: true } other && !ReferenceEquals(other, this))
+        {
+            ambient = other._previous;
+        }
+
+        var current = RuntimeOf(ambient);
         bool outOfOrder = false;
         if (ReferenceEquals(current, this))
         {
+            // Also on a second dispose: the first may have come from another flow, which left this flow's context as it was.
             s_ambient.Value = NearestOpen(_previous);
         }
-        else
+        else if (first)
         {
             for (var open = RuntimeOf(current?._previous); open is not null; open = RuntimeOf(open._previous))
             {
@@ -208,6 +213,11 @@ public sealed class Runtime : IDisposable
                     break;
                 }
             }
+        }
+
+        if (!first)
+        {
+            return;
         }
 
         // A step still running (a task not awaited before the using block ended) ends the run when it ends, so that the
@@ -267,7 +277,9 @@ public sealed class Runtime : IDisposable
             entry = ++_entries[descriptor.Id];
         }
 
-        return new ExecutedStep(descriptor, arguments, parent, this, ordinal, sequence, entry, Configuration.TimeProvider.GetTimestamp());
+        var clock = Configuration.TimeProvider;
+        long startedAtTicks = Configuration.DerivesStartTimes ? 0 : clock.GetUtcNow().UtcTicks;
+        return new ExecutedStep(descriptor, arguments, parent, this, ordinal, sequence, entry, clock.GetTimestamp(), startedAtTicks);
     }
 
     /// <summary>Keeps a finished step; returns whether it was the last one running in a runtime already disposed.</summary>

@@ -41,6 +41,7 @@ internal sealed class RuntimeConfiguration
         }
 
         TimeProvider = options.TimeProvider;
+        DerivesStartTimes = ReferenceEquals(options.TimeProvider, TimeProvider.System);
         Trace = options.Trace;
         Log = options.Log is null && options.Logger is null ? RuntimeLog.None : new RuntimeLog(options.Log, options.Logger, options.EnableSensitiveData);
         Notify = new RunNotifier([.. options.Observers], Log);
@@ -55,6 +56,13 @@ internal sealed class RuntimeConfiguration
     }
 
     public TimeProvider TimeProvider { get; }
+
+    /// <summary>
+    /// Gets a value indicating whether a step's start time is derived from the run's start and the clock's timestamps (one
+    /// clock read per step end). Only for the system clock: a custom clock's wall time may move apart from its timestamps
+    /// (a fake that overrides only <see cref="TimeProvider.GetUtcNow"/>), so a step under one reads its wall time as it starts.
+    /// </summary>
+    public bool DerivesStartTimes { get; }
 
     public StepTraceOptions Trace { get; }
 
