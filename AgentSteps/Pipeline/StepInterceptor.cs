@@ -19,7 +19,10 @@ internal sealed class StepInterceptor(WorkflowDescriptor workflow, Hosting.RunBi
         }
 
         var runtime = Runtime.CurrentOrNull;
-        if (runtime is null && binding is not null)
+
+        // A workflow from the container opens its own run when no runtime is open; one that was disposed (from another
+        // flow, so it is still ambient in this one) is not open. Unbound workflows fail on it with ObjectDisposedException.
+        if (binding is not null && (runtime is null || runtime.IsDisposed))
         {
             InterceptInOwnRun(invocation, descriptor, binding);
             return;
@@ -47,7 +50,8 @@ internal sealed class StepInterceptor(WorkflowDescriptor workflow, Hosting.RunBi
     {
         var run = binding.OpenRun();
 
-        // Ambient only while the pipeline starts: the async flow it starts keeps it, the caller's context does not.
+        // Ambient only while the pipeline starts: the async flow it starts keeps it, the caller's context gets back what it had.
+        var previous = Runtime.Ambient;
         Runtime.CurrentOrNull = run;
         try
         {
@@ -56,7 +60,7 @@ internal sealed class StepInterceptor(WorkflowDescriptor workflow, Hosting.RunBi
         }
         finally
         {
-            Runtime.CurrentOrNull = null;
+            Runtime.Ambient = previous;
         }
     }
 

@@ -142,6 +142,13 @@ public sealed class Runtime : IDisposable
         set => s_ambient.Value = value;
     }
 
+    /// <summary>Gets or sets what is ambient, as it is (a runtime, a step, or nothing), to restore it exactly.</summary>
+    internal static object? Ambient
+    {
+        get => s_ambient.Value;
+        set => s_ambient.Value = value;
+    }
+
     /// <summary>Gets or sets the step running in the current flow, which parents the steps it calls.</summary>
     internal static ExecutedStep? CurrentStep
     {
