@@ -17,7 +17,12 @@ internal sealed class RecordStage : IStepMiddleware
 
         // This method is async, so the change stays within this call and what it calls (await restores the caller's context).
         Runtime.CurrentStep = step;
-        configuration.Notify.StepStarted(step);
+        var notify = configuration.Notify;
+        if (notify.HasObservers)
+        {
+            notify.StepStarted(step);
+        }
+
         try
         {
             var result = await next(context).ConfigureAwait(false);
@@ -32,7 +37,11 @@ internal sealed class RecordStage : IStepMiddleware
         finally
         {
             bool lastAfterDispose = runtime.Record(step);
-            configuration.Notify.StepCompleted(step);
+            if (notify.HasObservers)
+            {
+                notify.StepCompleted(step);
+            }
+
             if (lastAfterDispose)
             {
                 runtime.Complete();

@@ -8,6 +8,9 @@ namespace AgentSteps;
 /// </summary>
 internal sealed class RunNotifier(IRunObserver[] observers, RuntimeLog log)
 {
+    /// <summary>Gets a value indicating whether anyone is told anything, so that a step skips the calls when no one is.</summary>
+    public bool HasObservers { get; } = observers.Length > 0;
+
     public void StepStarted(ExecutedStep step) => Tell(step, static (observer, s) => observer.OnStepStarted(s), nameof(IRunObserver.OnStepStarted));
 
     public void StepCompleted(ExecutedStep step) => Tell(step, static (observer, s) => observer.OnStepCompleted(s), nameof(IRunObserver.OnStepCompleted));
