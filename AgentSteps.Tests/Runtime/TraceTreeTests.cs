@@ -8,6 +8,12 @@ public class TraceTreeTests
 
     public record Basket(List<string> Items);
 
+    public abstract class Terse
+    {
+        [Step(Model = "gpt-4o-mini", MaxReplyLength = 10_000), Description("Answer.")]
+        public abstract Verdict Judge(string text);
+    }
+
     public abstract class Promptless
     {
         [Step(Model = "gpt-4o-mini")]
@@ -117,5 +123,19 @@ public class TraceTreeTests
         workflow.Judge("b");
 
         Assert.That(lines.Count(l => l.Contains("Promptless.Judge has no system prompt: give it a [Description]", StringComparison.Ordinal)), Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Messages_OfAReplyOverMaxReplyLength_KeepOnlyItsStartAndEnd()
+    {
+        var huge = "{\"Ok\":\"" + new string('x', 200_000) + "\"}";
+        using var runtime = new Runtime(new ScriptedChatClient(huge));
+
+        var e = Assert.Throws<StepOutputException>(() => Steps.Create<Terse>().Judge("x"));
+
+        Assert.That(e!.RawReply, Is.EqualTo(huge), "the exception carries the whole reply");
+        var kept = runtime.ExecutedSteps.Single().Messages[^1].Text;
+        Assert.That(kept.Length, Is.LessThan(5_000), "the trace does not keep a reply the step refused for its size");
+        Assert.That(kept, Does.StartWith("{\"Ok\":\"xxx").And.EndWith("xxx\"}"));
     }
 }

@@ -20,7 +20,7 @@ internal static class ModelInvoker
         return options;
     }
 
-    public static ChatResponse Finish(StepContext context, string model, ChatResponse? response, int call)
+    public static (ChatResponse Response, string Reply) Finish(StepContext context, string model, ChatResponse? response, int call)
     {
         var descriptor = context.Descriptor;
         response = ModelResponseGuard.ThrowIfNull(response, descriptor.QualifiedName, model);
@@ -32,7 +32,8 @@ internal static class ModelInvoker
         }
 
         record.ResponseModel = response.ModelId;
-        context.Step.Owner.Log.ModelReply(descriptor, model, call, response.Text, response.Usage);
-        return response;
+        var reply = response.Text;
+        context.Step.Owner.Log.ModelReply(descriptor, model, call, reply, response.Usage);
+        return (response, reply);
     }
 }

@@ -48,11 +48,11 @@ internal static class ModelStepHandler
                 throw new StepModelException(descriptor.QualifiedName, model, e);
             }
 
-            response = ModelInvoker.Finish(context, model, response, call);
-            var reply = response.Text;
-            Conversation.AddReply(messages, response, reply);
-            ReplyChecks.ThrowIfUnusable(descriptor, response, reply);
+            (response, var reply) = ModelInvoker.Finish(context, model, response, call);
 
+            // A reply over the step's MaxReplyLength fails below; the conversation keeps only its start and end.
+            Conversation.AddReply(messages, response, reply.Length > descriptor.Attribute.MaxReplyLength ? Correction.Echo(reply) : reply);
+            ReplyChecks.ThrowIfUnusable(descriptor, response, reply);
             ReplyGuard.ThrowIfTooLong(descriptor, reply, call);
             if (descriptor.Output!.TryParse(reply, out var result, out var errors))
             {

@@ -24,11 +24,10 @@ internal sealed class TelemetryStage : IStepMiddleware
     private static async ValueTask<object?> ObserveAsync(StepContext context, StepHandler next)
     {
         var descriptor = context.Descriptor;
-        var invocation = context;
         using var activity = AgentStepsTelemetry.ActivitySource.StartActivity(descriptor.QualifiedName, ActivityKind.Internal);
         if (activity is not null)
         {
-            activity.SetTag("agentsteps.run.id", invocation.Runtime.RunId.ToString());
+            activity.SetTag("agentsteps.run.id", context.Runtime.RunId.ToString());
             activity.SetTag("agentsteps.workflow", context.Step.Workflow);
             activity.SetTag("agentsteps.step.name", descriptor.Name);
             activity.SetTag("agentsteps.step.key", context.Step.Key);
@@ -36,7 +35,6 @@ internal sealed class TelemetryStage : IStepMiddleware
         }
 
         var clock = context.Runtime.Configuration.TimeProvider;
-        long started = clock.GetTimestamp();
         Exception? failure = null;
         try
         {
@@ -49,13 +47,13 @@ internal sealed class TelemetryStage : IStepMiddleware
         }
         finally
         {
-            Report(context, activity, clock.GetElapsedTime(started), failure);
+            Report(context, activity, clock.GetElapsedTime(context.Step.StartedTimestamp), failure);
         }
     }
 
-    private static void Report(StepContext invocation, Activity? activity, TimeSpan duration, Exception? failure)
+    private static void Report(StepContext context, Activity? activity, TimeSpan duration, Exception? failure)
     {
-        var step = invocation.Step;
+        var step = context.Step;
         var outcome = failure is null ? "success" : "error";
         var tags = new TagList
         {
@@ -96,6 +94,6 @@ internal sealed class TelemetryStage : IStepMiddleware
             }
         }
 
-        invocation.Runtime.Log.StepFinished(invocation.Runtime.RunId, step, duration, failure);
+        context.Runtime.Log.StepFinished(context.Runtime.RunId, step, duration, failure);
     }
 }
