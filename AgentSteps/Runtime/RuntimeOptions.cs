@@ -36,6 +36,7 @@ public sealed class RuntimeOptions
     private ILogger? _logger;
     private bool _enableSensitiveData;
     private TimeProvider _timeProvider = TimeProvider.System;
+    private Func<ToolApprovalRequestContent, CancellationToken, ValueTask<bool>>? _approvalHandler;
     private RuntimeConfiguration? _configuration;
 
     /// <summary>Initializes a new instance of the <see cref="RuntimeOptions"/> class.</summary>
@@ -45,6 +46,7 @@ public sealed class RuntimeOptions
         ModelAliases = new FreezableDictionary<string, string>(_state, nameof(ModelAliases), StringComparer.Ordinal);
         Middleware = new FreezableList<IStepMiddleware>(_state, nameof(Middleware));
         Observers = new FreezableList<IRunObserver>(_state, nameof(Observers));
+        Tools = new FreezableList<AITool>(_state, nameof(Tools));
         Trace = new StepTraceOptions(_state);
     }
 
@@ -138,6 +140,32 @@ public sealed class RuntimeOptions
 
     /// <summary>Gets the observers told of every step's start and end and of the run's end, in the order added.</summary>
     public IList<IRunObserver> Observers { get; }
+
+    /// <summary>
+    /// Gets the tools that LLM steps may offer the model by name (<see cref="StepAttribute.Tools"/>), besides the steps of
+    /// their own workflow: any Microsoft.Extensions.AI <see cref="AIFunction"/>, such as one made with
+    /// <c>AIFunctionFactory.Create(...)</c> or listed from an MCP server with the ModelContextProtocol client. Each call
+    /// the model makes runs as a recorded child step of the LLM step (<see cref="StepKind.Tool"/>). A function wrapped in
+    /// <see cref="ApprovalRequiredAIFunction"/> is approved through <see cref="ApprovalHandler"/> before it runs.
+    /// </summary>
+    public IList<AITool> Tools { get; }
+
+    /// <summary>
+    /// Gets or sets the function asked before a tool call that needs approval runs: a step tool with
+    /// <see cref="StepAttribute.RequiresApproval"/>, or an <see cref="ApprovalRequiredAIFunction"/>. It receives the call
+    /// (tool name and arguments, in <see cref="ToolApprovalRequestContent.ToolCall"/>) and returns whether it may run; a
+    /// denial goes back to the model as the call's result and is recorded as a <see cref="ToolCallDeniedException"/>.
+    /// </summary>
+    /// <value>
+    /// The default value is <see langword="null"/>: a call that needs approval fails its LLM step with an
+    /// <see cref="InvalidOperationException"/> naming this option. An exception the handler throws fails the step too.
+    /// </value>
+    /// <exception cref="InvalidOperationException">The options are in use by a runtime.</exception>
+    public Func<ToolApprovalRequestContent, CancellationToken, ValueTask<bool>>? ApprovalHandler
+    {
+        get => _approvalHandler;
+        set => Set(ref _approvalHandler, value);
+    }
 
     /// <summary>
     /// Gets a value indicating whether the options are in use by a runtime and can no longer change. The first

@@ -17,10 +17,14 @@ public sealed class StepAttribute : Attribute
     /// <summary>The longest model reply, in characters, that an LLM step accepts by default (1 MiB of characters).</summary>
     public const int DefaultMaxReplyLength = 1024 * 1024;
 
+    /// <summary>The number of tool calls one run of an LLM step may make by default.</summary>
+    public const int DefaultMaxToolCalls = 20;
+
     private int _maxLoops;
     private int _maxReplyLength = DefaultMaxReplyLength;
     private int _outputRetries = DefaultOutputRetries;
     private int _maxOutputTokens;
+    private int _maxToolCalls = DefaultMaxToolCalls;
     private double _temperature = double.NaN;
     private double _topP = double.NaN;
 
@@ -91,4 +95,35 @@ public sealed class StepAttribute : Attribute
         get => _maxReplyLength;
         set => _maxReplyLength = Throw.IfLessThan(value, 1);
     }
+    /// <summary>
+    /// Gets or sets the tools an LLM step offers the model: names of steps of the same workflow (code steps run as
+    /// functions, LLM steps as sub-agents) and of tools in <see cref="RuntimeOptions.Tools"/>. Every call the model makes
+    /// runs as a recorded child step of this one.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: the step offers no tools.</value>
+    /// <remarks>
+    /// A name that is a method of the workflow but not a step, or a step that cannot be a tool, fails at
+    /// <c>Steps.Create</c>. A name that matches no step is looked up in <see cref="RuntimeOptions.Tools"/> at the
+    /// first call of the step, which fails with the names that exist when it is not there either.
+    /// </remarks>
+    public string[]? Tools { get; set; }
+
+    /// <summary>Gets or sets how many tool calls one run of this LLM step may make.</summary>
+    /// <value>
+    /// The default value is <see cref="DefaultMaxToolCalls"/> (20). A reply that asks for more calls than remain ends the
+    /// step with <see cref="MaxToolCallsExceededException"/>, so a model that keeps calling tools never runs forever.
+    /// </value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int MaxToolCalls
+    {
+        get => _maxToolCalls;
+        set => _maxToolCalls = Throw.IfLessThan(value, 1);
+    }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether a model's call of this step as a tool must be approved first: before it
+    /// runs, <see cref="RuntimeOptions.ApprovalHandler"/> is asked, and a denial goes back to the model as the result.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>. A call of the step from code is never asked about.</value>
+    public bool RequiresApproval { get; set; }
 }

@@ -8,4 +8,7 @@ public enum StepKind
 
     /// <summary>An abstract method that a model implements.</summary>
     Llm,
+
+    /// <summary>A tool from <see cref="RuntimeOptions.Tools"/> (any Microsoft.Extensions.AI function) that a model called.</summary>
+    Tool,
 }
