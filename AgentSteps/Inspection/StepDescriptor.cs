@@ -29,6 +29,26 @@ internal sealed class StepDescriptor
     }
 
     /// <summary>
+    /// Initializes a descriptor for an external tool (an <see cref="AIFunction"/> from <see cref="RuntimeOptions.Tools"/>)
+    /// that a model calls: recorded as a step of kind <see cref="StepKind.Tool"/> named after the tool.
+    /// </summary>
+    public StepDescriptor(AIFunction function, MethodInfo method, StepAttribute attribute, ReturnShape shape, string[] argumentNames)
+    {
+        Method = method;
+        Attribute = attribute;
+        Kind = StepKind.Tool;
+        Shape = shape;
+        Name = function.Name;
+        WorkflowType = function.GetType();
+        Workflow = "tool";
+        QualifiedName = function.Name;
+        ArgumentNames = argumentNames;
+        ArgumentIndices = Enumerable.Range(0, argumentNames.Length).ToArray();
+        CancellationTokenIndex = -1;
+        Id = WorkflowDescriptor.NextStepId();
+    }
+
+    /// <summary>
     /// Gets a number unique to this step in the process, so a run can count entries in an array; assigned when the
     /// workflow's descriptor is kept, so ids stay dense (one per step method in the process).
     /// </summary>
@@ -82,6 +102,26 @@ internal sealed class StepDescriptor
     public string QualifiedName { get; }
 
     public int MaxLoops { get; }
+
+    /// <summary>Gets the description a model sees when the step is offered as a tool: its <c>[Description]</c> or XML summary.</summary>
+    public string? Description { get; init; }
+
+    // LLM steps with tools or a union output only.
+
+    /// <summary>Gets the steps of the workflow this LLM step offers as tools.</summary>
+    public Tools.StepTool[]? StepTools { get; internal set; }
+
+    /// <summary>Gets the names this LLM step offers that are not steps of its workflow: tools of <see cref="RuntimeOptions.Tools"/>.</summary>
+    public string[]? ExternalToolNames { get; internal set; }
+
+    /// <summary>Gets the external tool this descriptor records calls of (<see cref="StepKind.Tool"/> only).</summary>
+    public Tools.ExternalTool? External { get; init; }
+
+    /// <summary>Gets the variants of a union output, answered through one output tool each.</summary>
+    public Tools.UnionOutput? Union { get; init; }
+
+    /// <summary>Gets whether calls of this LLM step offer tools (steps, external tools or a union's output tools).</summary>
+    public bool HasTools => StepTools is { Length: > 0 } || ExternalToolNames is { Length: > 0 } || Union is not null;
 
     /// <summary>Gets the names of the parameters that are arguments (all but a <see cref="CancellationToken"/>).</summary>
     public string[] ArgumentNames { get; }
@@ -152,5 +192,9 @@ internal sealed class StepDescriptor
         Prompt = definition.Prompt;
         Output = definition.Output;
         ChatOptions = definition.ChatOptions;
+        Description = definition.Description;
+        StepTools = definition.StepTools;
+        ExternalToolNames = definition.ExternalToolNames;
+        Union = definition.Union;
     }
 }

@@ -25,6 +25,9 @@ internal sealed class WorkflowDescriptor
 
     public Type Type { get; }
 
+    /// <summary>Gets a new step id, for a step that belongs to no workflow (an external tool a model calls).</summary>
+    public static int NextStepId() => Interlocked.Increment(ref s_nextStepId);
+
     /// <summary>Gets the interceptor every proxy of this workflow shares; it holds no per-proxy state.</summary>
     public Pipeline.StepInterceptor Interceptor => _interceptor ??= new Pipeline.StepInterceptor(this);
 

@@ -63,6 +63,11 @@ internal static class WorkflowInspector
             {
                 problems.Add($"Workflow '{type.Name}' has no [Step] methods. Mark its virtual methods with [Step] and its LLM steps as abstract [Step] methods.");
             }
+
+            if (problems.Count == 0)
+            {
+                ResolveTools(type, steps, problems);
+            }
         }
 
         if (problems.Count > 0)
@@ -217,12 +222,20 @@ internal static class WorkflowInspector
                 problems.Add($"Step '{name}' has a body but a [Prompt]. Make it abstract so that the model implements it, or remove [Prompt].");
             }
 
+            if (attribute.Tools is not null)
+            {
+                problems.Add($"Step '{name}' has a body but sets Tools: only an LLM step offers tools to the model. Make it abstract with a Model so that the model calls the tools, or remove Tools and call the steps from its body.");
+            }
+
             if (problems.Count > before || shape is null)
             {
                 return null;
             }
 
-            return new StepDescriptor(type, method, attribute, StepKind.Code, shape, argumentNames.ToArray(), argumentIndices.ToArray(), cancellationTokenIndex);
+            return new StepDescriptor(type, method, attribute, StepKind.Code, shape, argumentNames.ToArray(), argumentIndices.ToArray(), cancellationTokenIndex)
+            {
+                Description = method.GetCustomAttribute<DescriptionAttribute>(inherit: true)?.Description ?? XmlDocumentation.Summary(method),
+            };
         }
 
         if (method.IsGenericMethodDefinition)
@@ -246,19 +259,33 @@ internal static class WorkflowInspector
             return null;
         }
 
-        OutputContract output;
-        try
+        OutputContract? output = null;
+        Tools.UnionOutput? union = null;
+        if (Tools.UnionOutput.IsUnion(shape.ResultType))
         {
-            output = OutputContract.For(shape.ResultType);
+            union = Tools.UnionOutput.TryCreate(shape.ResultType, out var unionProblem);
+            if (union is null)
+            {
+                problems.Add($"LLM step '{name}' returns the union {StepNames.TypeName(shape.ResultType)}, but {unionProblem}.");
+                return null;
+            }
         }
-        catch (OutputSchemaException e)
+        else
         {
-            problems.Add($"LLM step '{name}' returns {StepNames.TypeName(shape.ResultType)}, which cannot be a structured output: {e.Message}.");
-            return null;
+            try
+            {
+                output = OutputContract.For(shape.ResultType);
+            }
+            catch (OutputSchemaException e)
+            {
+                problems.Add($"LLM step '{name}' returns {StepNames.TypeName(shape.ResultType)}, which cannot be a structured output: {e.Message}.");
+                return null;
+            }
         }
 
-        var options = new ChatOptions { ResponseFormat = output.ResponseFormat };
-        if (output.ResponseFormat is not null)
+        // A union is answered through its output tools, so it asks for no response format.
+        var options = new ChatOptions { ResponseFormat = output?.ResponseFormat };
+        if (output?.ResponseFormat is not null)
         {
             // Microsoft.Extensions.AI.OpenAI sends "strict": true for the schema only when asked through this key.
             options.AdditionalProperties = new AdditionalPropertiesDictionary { ["strict"] = true };
@@ -279,13 +306,111 @@ internal static class WorkflowInspector
             options.MaxOutputTokens = attribute.MaxOutputTokens;
         }
 
+        var systemPrompt = method.GetCustomAttribute<DescriptionAttribute>(inherit: true)?.Description ?? XmlDocumentation.Summary(method);
         return new StepDescriptor(type, method, attribute, StepKind.Llm, shape, argumentNames.ToArray(), argumentIndices.ToArray(), cancellationTokenIndex)
         {
-            SystemPrompt = method.GetCustomAttribute<DescriptionAttribute>(inherit: true)?.Description ?? XmlDocumentation.Summary(method),
+            SystemPrompt = systemPrompt,
+            Description = systemPrompt,
             Prompt = template,
             Output = output,
+            Union = union,
             ChatOptions = options,
         };
+    }
+
+    /// <summary>
+    /// Resolves each LLM step's <see cref="StepAttribute.Tools"/>: a name of a step of the workflow becomes a step tool
+    /// (made once per step, whichever LLM steps offer it); a name of a method that is not a step, an overloaded step or a
+    /// step that cannot be a tool is a problem; any other name is left for <see cref="RuntimeOptions.Tools"/> at the first call.
+    /// </summary>
+    private static void ResolveTools(Type type, List<StepDescriptor> steps, List<string> problems)
+    {
+        var made = new Dictionary<StepDescriptor, Tools.StepTool?>();
+        foreach (var step in steps)
+        {
+            if (step.Kind != StepKind.Llm)
+            {
+                continue;
+            }
+
+            var name = step.QualifiedName;
+            var stepTools = new List<Tools.StepTool>();
+            var external = new List<string>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var toolName in step.Attribute.Tools ?? [])
+            {
+                if (string.IsNullOrWhiteSpace(toolName))
+                {
+                    problems.Add($"LLM step '{name}' lists an empty name in Tools. Name each tool: a step of {StepNames.TypeName(type)} (nameof(Step)) or a tool in RuntimeOptions.Tools.");
+                    continue;
+                }
+
+                if (!seen.Add(toolName))
+                {
+                    problems.Add($"LLM step '{name}' lists the tool '{toolName}' twice in Tools. List each tool once.");
+                    continue;
+                }
+
+                var matches = steps.Where(s => string.Equals(s.Method.Name, toolName, StringComparison.Ordinal)).ToList();
+                if (matches.Count > 1)
+                {
+                    problems.Add($"LLM step '{name}' offers the tool '{toolName}', but {StepNames.TypeName(type)} has {matches.Count} steps of that name " +
+                                 $"({string.Join(", ", matches.Select(m => m.Name))}), and a tool needs one. Rename the overloads, or offer a step with a name of its own.");
+                    continue;
+                }
+
+                if (matches.Count == 1)
+                {
+                    var match = matches[0];
+                    if (ReferenceEquals(match, step))
+                    {
+                        problems.Add($"LLM step '{name}' offers itself as a tool. Remove '{toolName}' from its Tools; to let the model delegate, offer another LLM step.");
+                        continue;
+                    }
+
+                    if (!made.TryGetValue(match, out var tool))
+                    {
+                        tool = Tools.StepTool.TryCreate(match, match.Description, out var problem);
+                        made[match] = tool;
+                        if (tool is null)
+                        {
+                            problems.Add($"LLM step '{name}' offers the step '{match.QualifiedName}' as a tool, but {problem}. Change its parameters, or remove it from Tools.");
+                        }
+                    }
+
+                    if (tool is not null)
+                    {
+                        stepTools.Add(tool);
+                    }
+
+                    continue;
+                }
+
+                if (type.GetMethods(AllMethods).Any(m => string.Equals(m.Name, toolName, StringComparison.Ordinal)))
+                {
+                    problems.Add($"LLM step '{name}' offers '{toolName}' as a tool, but {StepNames.TypeName(type)}.{toolName} is not a step. " +
+                                 "Mark it [Step] (and virtual) so that its calls run through the runtime, or remove it from Tools.");
+                    continue;
+                }
+
+                external.Add(toolName);
+            }
+
+            if (step.Union is { } union)
+            {
+                foreach (var tool in stepTools)
+                {
+                    if (union.Find(tool.Name) is { } variant)
+                    {
+                        problems.Add($"LLM step '{name}' returns the union {StepNames.TypeName(union.BaseType)}, whose variant {variant.Type.Name} is answered through a tool named '{variant.Name}', " +
+                                     "but it also offers a step of that name. Rename the step, or give the variant another [JsonDerivedType] discriminator.");
+                    }
+                }
+            }
+
+            step.StepTools = stepTools.Count > 0 ? [.. stepTools] : null;
+            step.ExternalToolNames = external.Count > 0 ? [.. external] : null;
+        }
     }
 
     /// <summary>

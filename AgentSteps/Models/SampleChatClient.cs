@@ -27,6 +27,10 @@ namespace AgentSteps;
 /// <see cref="Runtime"/> (per client when none is open), so each run sees the same answers.
 /// </para>
 /// <para>
+/// Offered tools are called: the first reply calls every offered function once, with sample arguments from its schema;
+/// the next answers. A step whose output is a union answers by calling one of its output tools.
+/// </para>
+/// <para>
 /// The response's <see cref="ChatResponse.ModelId"/> says the sample answered (<c>sample (for gpt-4o-mini)</c>), and it
 /// reports no <see cref="ChatResponse.Usage"/>: no tokens were used.
 /// </para>
@@ -50,6 +54,15 @@ public sealed class SampleChatClient : IChatClient
     {
         cancellationToken.ThrowIfCancellationRequested();
         var list = messages as IList<ChatMessage> ?? messages.ToList();
+        if (options?.Tools is { Count: > 0 } tools && ToolCalls(list, tools) is { } calls)
+        {
+            return Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, calls))
+            {
+                ModelId = options.ModelId is { Length: > 0 } toolModel ? $"{DefaultModelId} (for {toolModel})" : DefaultModelId,
+                FinishReason = ChatFinishReason.ToolCalls,
+            });
+        }
+
         string text;
         if (options?.ResponseFormat is ChatResponseFormatJson { Schema: { } schema })
         {
@@ -81,6 +94,66 @@ public sealed class SampleChatClient : IChatClient
     /// <inheritdoc />
     public void Dispose()
     {
+    }
+
+    /// <summary>
+    /// Calls, in one reply, every offered function the conversation has not called yet, with sample arguments; once all
+    /// have been called, answers a union step by calling one of its output tools (the variant varies over the run's calls
+    /// as booleans do). Returns <see langword="null"/> when the reply should be an answer in text or JSON.
+    /// </summary>
+    private List<AIContent>? ToolCalls(IList<ChatMessage> messages, IList<AITool> tools)
+    {
+        var called = new HashSet<string>(StringComparer.Ordinal);
+        int previous = 0;
+        foreach (var message in messages)
+        {
+            foreach (var content in message.Contents)
+            {
+                if (content is FunctionCallContent call)
+                {
+                    called.Add(call.Name);
+                    previous++;
+                }
+            }
+        }
+
+        var calls = new List<AIContent>();
+        List<AIFunctionDeclaration>? outputs = null;
+        foreach (var tool in tools)
+        {
+            if (tool is Tools.UnionOutput.Variant output)
+            {
+                (outputs ??= []).Add(output);
+            }
+            else if (tool is AIFunctionDeclaration function && !called.Contains(function.Name))
+            {
+                calls.Add(new FunctionCallContent(CallId(previous + calls.Count + 1), function.Name, SampleArguments(function.JsonSchema, 0)));
+            }
+        }
+
+        if (calls.Count == 0 && outputs is not null)
+        {
+            var pick = outputs[NextVariant(messages, outputs[0].JsonSchema) % outputs.Count];
+            calls.Add(new FunctionCallContent(CallId(previous + 1), pick.Name, SampleArguments(pick.JsonSchema, 0)));
+        }
+
+        return calls.Count == 0 ? null : calls;
+    }
+
+    private static string CallId(int number) => "call_sample_" + number.ToString(CultureInfo.InvariantCulture);
+
+    private static Dictionary<string, object?> SampleArguments(JsonElement schema, int variant)
+    {
+        var arguments = new Dictionary<string, object?>(StringComparer.Ordinal);
+        if (schema.ValueKind == JsonValueKind.Object && Sample(schema, schema, "arguments", 0, variant) is JsonObject sample)
+        {
+            foreach (var (name, value) in sample)
+            {
+                arguments[name] = value is null ? null : JsonDocument.Parse(value.ToJsonString()).RootElement.Clone();
+            }
+        }
+
+        return arguments;
     }
 
     /// <summary>Counts this call among the calls of the same request in the run: 0 for the first.</summary>

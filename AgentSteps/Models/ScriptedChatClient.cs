@@ -9,6 +9,7 @@ namespace AgentSteps;
 /// </summary>
 public sealed class ScriptedChatClient : IChatClient
 {
+    private int _callIds;
     private readonly Queue<Func<ScriptedChatRequest, ChatResponse>> _replies = new();
     private readonly List<ScriptedChatRequest> _requests = [];
     private readonly object _gate = new();
@@ -51,6 +52,40 @@ public sealed class ScriptedChatClient : IChatClient
     /// <param name="text">The reply's text.</param>
     /// <returns>This client, for chaining.</returns>
     public ScriptedChatClient Enqueue(string text) => Enqueue(_ => new ChatResponse(new ChatMessage(ChatRole.Assistant, text)) { FinishReason = ChatFinishReason.Stop });
+
+    /// <summary>
+    /// Adds a reply that calls tools, as a provider's reply with tool calls reads: each call is a tool name and its
+    /// arguments as JSON text, given the call id <c>call_</c><i>n</i> in script order. Arguments that are not a JSON
+    /// object reach the step as a call whose arguments could not be parsed, as from a real provider.
+    /// </summary>
+    /// <param name="calls">The calls, in the order the reply makes them.</param>
+    /// <returns>This client, for chaining.</returns>
+    /// <exception cref="ArgumentException">No call is given, or a call has no name.</exception>
+    public ScriptedChatClient EnqueueToolCalls(params (string Name, string ArgumentsJson)[] calls)
+    {
+        Throw.IfNull(calls);
+        if (calls.Length == 0 || calls.Any(c => string.IsNullOrWhiteSpace(c.Name)))
+        {
+            throw new ArgumentException("Give at least one call, each with a tool name.", nameof(calls));
+        }
+
+        var contents = new List<AIContent>(calls.Length);
+        foreach (var (name, argumentsJson) in calls)
+        {
+            var callId = "call_" + Interlocked.Increment(ref _callIds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            contents.Add(FunctionCallContent.CreateFromParsedArguments(
+                argumentsJson ?? "{}", callId, name,
+                static json => System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, object?>>(json, AIJsonUtilities.DefaultOptions)));
+        }
+
+        return Enqueue(_ => new ChatResponse(new ChatMessage(ChatRole.Assistant, [.. contents])) { FinishReason = ChatFinishReason.ToolCalls });
+    }
+
+    /// <summary>Adds a reply that calls one tool (see <see cref="EnqueueToolCalls"/>).</summary>
+    /// <param name="name">The tool's name.</param>
+    /// <param name="argumentsJson">The call's arguments as JSON text.</param>
+    /// <returns>This client, for chaining.</returns>
+    public ScriptedChatClient EnqueueToolCall(string name, string argumentsJson = "{}") => EnqueueToolCalls((name, argumentsJson));
 
     /// <summary>Adds a reply computed from the request, or one that throws to simulate a failing provider.</summary>
     /// <param name="reply">The function that makes the reply.</param>

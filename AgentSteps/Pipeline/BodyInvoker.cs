@@ -12,10 +12,15 @@ namespace AgentSteps.Pipeline;
 internal static class BodyInvoker
 {
     /// <summary>Builds the call, or returns <see langword="null"/> for a method it does not cover (by-ref parameters, open generics).</summary>
-    public static Func<object, object?[], object?>? TryCreate(MethodInfo method)
+    /// <param name="method">The step's method.</param>
+    /// <param name="virtualCall">
+    /// Whether to call the method virtually, through the proxy's override (a model's tool call, which must be intercepted),
+    /// rather than the workflow's own body.
+    /// </param>
+    public static Func<object, object?[], object?>? TryCreate(MethodInfo method, bool virtualCall = false)
     {
         var parameters = method.GetParameters();
-        if (method.IsAbstract || method.ContainsGenericParameters || method.IsStatic || method.DeclaringType is not { IsValueType: false } declaring ||
+        if ((method.IsAbstract && !virtualCall) || method.ContainsGenericParameters || method.IsStatic || method.DeclaringType is not { IsValueType: false } declaring ||
             method.ReturnType.IsByRef || method.ReturnType.IsByRefLike || parameters.Any(p => p.ParameterType.IsByRef || p.ParameterType.IsByRefLike || p.ParameterType.IsPointer))
         {
             return null;
@@ -23,7 +28,7 @@ internal static class BodyInvoker
 
         try
         {
-            var dynamicMethod = new DynamicMethod("AgentSteps.Body." + method.Name, typeof(object), [typeof(object), typeof(object?[])], declaring.Module, skipVisibility: true);
+            var dynamicMethod = new DynamicMethod((virtualCall ? "AgentSteps.Call." : "AgentSteps.Body.") + method.Name, typeof(object), [typeof(object), typeof(object?[])], declaring.Module, skipVisibility: true);
             var il = dynamicMethod.GetILGenerator();
             il.Emit(OpCodes.Ldarg_0);
             il.Emit(OpCodes.Castclass, declaring);
@@ -36,7 +41,8 @@ internal static class BodyInvoker
                 il.Emit(type.IsValueType ? OpCodes.Unbox_Any : OpCodes.Castclass, type);
             }
 
-            il.Emit(OpCodes.Call, method); // not callvirt: the proxy's override would intercept the call again
+            // A body call is not virtual: the proxy's override would intercept it again. A tool call is, for that reason.
+            il.Emit(virtualCall ? OpCodes.Callvirt : OpCodes.Call, method);
             if (method.ReturnType == typeof(void))
             {
                 il.Emit(OpCodes.Ldnull);

@@ -1,8 +1,12 @@
+using Microsoft.Extensions.AI;
+
 namespace AgentSteps.Pipeline;
 
 /// <summary>
-/// Throws when a step's entry in the run goes past its <see cref="StepAttribute.MaxLoops"/>. The run counts entries as
-/// steps start (<see cref="ExecutedStep.Loop"/>), under the lock that numbers them.
+/// Guards a step's entry: throws when the entry goes past its <see cref="StepAttribute.MaxLoops"/> (the run counts
+/// entries as steps start, in <see cref="ExecutedStep.Loop"/>, under the lock that numbers them), and, for a model's tool
+/// call of a step that <see cref="StepAttribute.RequiresApproval"/>, asks <see cref="RuntimeOptions.ApprovalHandler"/>
+/// first. A denied call is recorded as a <see cref="ToolCallDeniedException"/>; it never runs.
 /// </summary>
 internal sealed class LoopGuardStage : IStepMiddleware
 {
@@ -16,6 +20,30 @@ internal sealed class LoopGuardStage : IStepMiddleware
             throw new MaxLoopsExceededException(descriptor.QualifiedName, descriptor.MaxLoops);
         }
 
-        return next(context);
+        return context.ToolCall is { } call && descriptor.Attribute.RequiresApproval ? ApproveAsync(context, call, next) : next(context);
+    }
+
+    private static async ValueTask<object?> ApproveAsync(StepContext context, Tools.ToolCall call, StepHandler next)
+    {
+        // The tool round checks for a handler before any call of the reply runs.
+        var handler = context.Runtime.Configuration.ApprovalHandler!;
+        bool approved;
+        try
+        {
+            approved = await handler(new ToolApprovalRequestContent(call.CallId, call.Content), context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // The handler's own failure is the application's, not the model's: it fails the LLM step.
+            call.ApprovalFailure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+            throw;
+        }
+
+        if (!approved)
+        {
+            throw new ToolCallDeniedException(call.Name, call.CallId);
+        }
+
+        return await next(context).ConfigureAwait(false);
     }
 }

@@ -10,12 +10,10 @@ namespace AgentSteps.Pipeline;
 /// </summary>
 internal static class ModelInvoker
 {
-    public static ChatOptions Start(StepContext context, string model, List<ChatMessage> messages, int call)
+    public static ChatOptions Start(StepContext context, ChatOptions options, List<ChatMessage> messages, int call)
     {
         var descriptor = context.Descriptor;
-
-        var options = descriptor.OptionsFor(model);
-        context.Step.Owner.Log.ModelCall(descriptor, model, call, messages[^1].Text);
+        context.Step.Owner.Log.ModelCall(descriptor, options.ModelId!, call, messages[^1].Text);
         context.Step.ModelRecord.CountCall();
         return options;
     }

@@ -1,14 +1,16 @@
 using AgentSteps.StructuredOutput;
+using AgentSteps.Tools;
 using Microsoft.Extensions.AI;
 
 namespace AgentSteps.Pipeline;
 
 /// <summary>
-/// The end of an LLM step's pipeline: holds the conversation with the model. It resolves the model, opens the
-/// conversation with the prompt, and asks until a reply parses and validates, sending an invalid reply back with its
-/// errors up to the step's <see cref="StepAttribute.OutputRetries"/>. The bookkeeping of each call, the checks on a
-/// reply and the conversation are collaborators: <see cref="ModelInvoker"/>, <see cref="ReplyChecks"/> and
-/// <see cref="Conversation"/>; parsing is the step's output contract.
+/// The end of an LLM step's pipeline: holds the conversation with the model. It resolves the model and the step's tools,
+/// opens the conversation with the prompt, runs the tool calls the model asks for (<see cref="ToolRound"/>), and asks
+/// until an answer parses and validates, sending an invalid one back with its errors up to the step's
+/// <see cref="StepAttribute.OutputRetries"/>. The bookkeeping of each call, the checks on a reply and the conversation
+/// are collaborators: <see cref="ModelInvoker"/>, <see cref="ReplyChecks"/> and <see cref="Conversation"/>; parsing is
+/// the step's output contract.
 /// </summary>
 internal static class ModelStepHandler
 {
@@ -19,21 +21,23 @@ internal static class ModelStepHandler
         var descriptor = context.Descriptor;
         var step = context.Step;
         var cancellationToken = context.CancellationToken;
-        var (client, model) = step.Owner.Configuration.ResolveModel(descriptor, step.Owner.ModelLookup);
-        if (descriptor.SystemPrompt is null && step.Owner.Log.IsEnabled && step.Owner.Configuration.FirstReportOfNoSystemPrompt(descriptor))
+        var configuration = step.Owner.Configuration;
+        var (client, model) = configuration.ResolveModel(descriptor, step.Owner.ModelLookup);
+        if (descriptor.SystemPrompt is null && step.Owner.Log.IsEnabled && configuration.FirstReportOfNoSystemPrompt(descriptor))
         {
             step.Owner.Log.NoSystemPrompt(descriptor);
         }
 
+        var tools = descriptor.HasTools ? configuration.ToolsFor(descriptor) : null;
         var record = step.ModelRecord;
         record.Model = model;
 
         var messages = Conversation.Start(descriptor, context.ArgumentArray);
         record.StartConversation(messages);
-        int maxCalls = descriptor.Attribute.OutputRetries + 1;
+        int corrections = 0, toolCalls = 0;
         for (int call = 1; ; call++)
         {
-            var options = ModelInvoker.Start(context, model, messages, call);
+            var options = ModelInvoker.Start(context, tools?.OptionsFor(model) ?? descriptor.OptionsFor(model), messages, call);
             ChatResponse? response;
             try
             {
@@ -49,24 +53,56 @@ internal static class ModelStepHandler
             }
 
             (response, var reply) = ModelInvoker.Finish(context, model, response, call);
-
-            // A reply over the step's MaxReplyLength fails below; the conversation keeps only its start and end.
-            Conversation.AddReply(messages, response, reply.Length > descriptor.Attribute.MaxReplyLength ? Correction.Echo(reply) : reply);
-            ReplyChecks.ThrowIfUnusable(descriptor, response, reply);
-            ReplyGuard.ThrowIfTooLong(descriptor, reply, call);
-            if (descriptor.Output!.TryParse(reply, out var result, out var errors))
+            IReadOnlyList<string> errors;
+            if (tools is not null && Conversation.ToolCalls(response) is { } calls)
             {
-                record.Parsed(reply, result);
-                return result;
+                ReplyChecks.ThrowIfUnusable(descriptor, response, reply);
+                Conversation.AddToolCalls(messages, reply, calls);
+                var outcome = await ToolRound.RunAsync(context, tools, calls, toolCalls).ConfigureAwait(false);
+                if (outcome.Answered)
+                {
+                    record.Parsed(outcome.OutputJson!, outcome.Output, outcome.OutputContract);
+                    return outcome.Output;
+                }
+
+                toolCalls += outcome.ToolCalls;
+                Conversation.AddToolResults(messages, outcome.Results);
+                if (outcome.Errors.Count == 0)
+                {
+                    continue; // the model goes on with the results; only answers count against OutputRetries
+                }
+
+                errors = outcome.Errors;
+                reply = Conversation.Describe(calls);
+            }
+            else
+            {
+                // A reply over the step's MaxReplyLength fails below; the conversation keeps only its start and end.
+                Conversation.AddReply(messages, response, reply.Length > descriptor.Attribute.MaxReplyLength ? Correction.Echo(reply) : reply);
+                ReplyChecks.ThrowIfUnusable(descriptor, response, reply);
+                ReplyGuard.ThrowIfTooLong(descriptor, reply, call);
+                if (tools?.Union is { } union)
+                {
+                    errors = [$"$: the reply answered in text; answer by calling exactly one of the tools {union.Names}, with the answer as its arguments"];
+                }
+                else if (descriptor.Output!.TryParse(reply, out var result, out errors))
+                {
+                    record.Parsed(reply, result, descriptor.Output);
+                    return result;
+                }
+
+                if (corrections < descriptor.Attribute.OutputRetries)
+                {
+                    Conversation.AddCorrection(messages, reply, errors, tools?.Union);
+                }
             }
 
-            if (call >= maxCalls)
+            if (++corrections > descriptor.Attribute.OutputRetries)
             {
-                throw new StepOutputException(descriptor.QualifiedName, reply, errors, call);
+                throw new StepOutputException(descriptor.QualifiedName, reply, errors, corrections);
             }
 
             step.Owner.Log.Retry(descriptor, call, errors);
-            Conversation.AddCorrection(messages, reply, errors);
         }
     }
 }

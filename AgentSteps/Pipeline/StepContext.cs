@@ -10,7 +10,8 @@ namespace AgentSteps;
 /// </summary>
 public sealed class StepContext
 {
-    private readonly IInvocation _invocation;
+    private readonly IInvocation? _invocation;
+    private readonly object?[] _arguments;
     private readonly IInvocationProceedInfo? _proceed;
     private ConcurrentDictionary<string, object?>? _items;
 
@@ -19,12 +20,23 @@ public sealed class StepContext
         Descriptor = descriptor;
         Step = step;
         _invocation = invocation;
+        _arguments = invocation.Arguments;
         if (mayAwaitBeforeBody && descriptor.Kind == StepKind.Code)
         {
             // Castle's Proceed only works during Intercept. The built-in stages reach the body before any await, but user
             // middleware may await first, so with middleware the way to proceed is captured now.
             _proceed = invocation.CaptureProceedInfo();
         }
+    }
+
+    /// <summary>Initializes the context of a model's call of an external tool, which no proxy intercepts.</summary>
+    internal StepContext(StepDescriptor descriptor, object?[] arguments, ExecutedStep step, Tools.ToolCall toolCall, CancellationToken cancellationToken)
+    {
+        Descriptor = descriptor;
+        Step = step;
+        _arguments = arguments;
+        ToolCall = toolCall;
+        ToolCancellationToken = cancellationToken;
     }
 
     /// <summary>Gets the record of this call, which the runtime keeps in <see cref="Runtime.ExecutedSteps"/> when it ends.</summary>
@@ -37,11 +49,11 @@ public sealed class StepContext
     public StepInfo Info => Descriptor.Info;
 
     /// <summary>Gets the call's arguments in parameter order, as passed (a <see cref="System.Threading.CancellationToken"/> parameter included).</summary>
-    public IReadOnlyList<object?> Arguments => _invocation.Arguments;
+    public IReadOnlyList<object?> Arguments => _arguments;
 
     /// <summary>Gets the token that cancels the step: its <see cref="System.Threading.CancellationToken"/> parameter, or none.</summary>
     public CancellationToken CancellationToken =>
-        Descriptor.CancellationTokenIndex < 0 ? default : (CancellationToken)_invocation.Arguments[Descriptor.CancellationTokenIndex]!;
+        Descriptor.CancellationTokenIndex < 0 ? ToolCancellationToken : (CancellationToken)_arguments[Descriptor.CancellationTokenIndex]!;
 
     /// <summary>Gets a bag for state that middleware keeps for this call; created on first use.</summary>
     /// <remarks>
@@ -58,15 +70,25 @@ public sealed class StepContext
 
     internal StepDescriptor Descriptor { get; }
 
-    internal object?[] ArgumentArray => _invocation.Arguments;
+    internal object?[] ArgumentArray => _arguments;
+
+    /// <summary>Gets the workflow proxy the step was called on (for an LLM step, where its step tools are called), or <see langword="null"/> for an external tool.</summary>
+    internal object? Proxy => _invocation?.Proxy;
+
+    /// <summary>Gets the model's call this step runs for, when a model called it as a tool; <see langword="null"/> for a call from code.</summary>
+    internal Tools.ToolCall? ToolCall { get; init; }
+
+    /// <summary>Gets the token of the LLM step that called an external tool, which has no parameter of its own to carry one.</summary>
+    private CancellationToken ToolCancellationToken { get; }
 
     /// <summary>Runs a code step's own body and returns what it returned (a task for an async step).</summary>
     internal object? InvokeBody()
     {
+        var invocation = _invocation!;
         if (_proceed is null)
         {
-            _invocation.Proceed();
-            return _invocation.ReturnValue;
+            invocation.Proceed();
+            return invocation.ReturnValue;
         }
 
         // With middleware the body may run after the interceptor has returned (the middleware awaited first), and on
@@ -74,7 +96,7 @@ public sealed class StepContext
         // reads the call's own task from it: the body is called directly, not through the invocation.
         if (Descriptor.Body is { } body)
         {
-            return body(_invocation.Proxy, _invocation.Arguments);
+            return body(invocation.Proxy, invocation.Arguments);
         }
 
         // A shape the direct call does not cover: a run and the read of what it returned go together. An async body holds
@@ -82,7 +104,7 @@ public sealed class StepContext
         lock (_proceed)
         {
             _proceed.Invoke();
-            return _invocation.ReturnValue;
+            return invocation.ReturnValue;
         }
     }
 

@@ -31,7 +31,7 @@ internal sealed class TelemetryStage : IStepMiddleware
             activity.SetTag("agentsteps.workflow", context.Step.Workflow);
             activity.SetTag("agentsteps.step.name", descriptor.Name);
             activity.SetTag("agentsteps.step.key", context.Step.Key);
-            activity.SetTag("agentsteps.step.kind", descriptor.Kind == StepKind.Llm ? "llm" : "code");
+            activity.SetTag("agentsteps.step.kind", descriptor.Kind switch { StepKind.Llm => "llm", StepKind.Tool => "tool", _ => "code" });
         }
 
         var clock = context.Runtime.Configuration.TimeProvider;
@@ -58,7 +58,7 @@ internal sealed class TelemetryStage : IStepMiddleware
         var tags = new TagList
         {
             { "agentsteps.step.name", step.Name },
-            { "agentsteps.step.kind", step.Kind == StepKind.Llm ? "llm" : "code" },
+            { "agentsteps.step.kind", step.Kind switch { StepKind.Llm => "llm", StepKind.Tool => "tool", _ => "code" } },
             { "agentsteps.step.outcome", outcome },
         };
         AgentStepsTelemetry.Steps.Add(1, tags);

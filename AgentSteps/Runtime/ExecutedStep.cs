@@ -239,7 +239,7 @@ public sealed class ExecutedStep
 
     internal void Complete(object? result, TimeSpan duration)
     {
-        _result = _model?.TakeReplySnapshot(result, _descriptor.Output) ?? TraceSnapshot.Capture(result, Owner.Configuration.Trace);
+        _result = _model?.TakeReplySnapshot(result) ?? TraceSnapshot.Capture(result, Owner.Configuration.Trace);
         Duration = duration;
     }
 

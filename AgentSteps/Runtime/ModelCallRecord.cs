@@ -12,6 +12,7 @@ internal sealed class ModelCallRecord
     private bool _usageOwned;
     private string? _validReply;
     private object? _parsed;
+    private StructuredOutput.OutputContract? _contract;
     private List<List<ChatMessage>>? _earlier;
 
     public string? Model { get; set; }
@@ -73,10 +74,11 @@ internal sealed class ModelCallRecord
     public void CountCall() => Interlocked.Increment(ref _calls);
 
     /// <summary>Notes the reply that parsed into <paramref name="parsed"/>, the value the model step returns.</summary>
-    public void Parsed(string reply, object? parsed)
+    public void Parsed(string reply, object? parsed, StructuredOutput.OutputContract? contract)
     {
         _validReply = reply;
         _parsed = parsed;
+        _contract = contract;
     }
 
     /// <summary>
@@ -84,9 +86,10 @@ internal sealed class ModelCallRecord
     /// may return something else: then <see langword="null"/>, and the result is walked as any value is). Strings and
     /// other values kept as they are need no snapshot.
     /// </summary>
-    public object? TakeReplySnapshot(object? result, StructuredOutput.OutputContract? contract)
+    public object? TakeReplySnapshot(object? result)
     {
         var parsed = _parsed;
+        var contract = _contract;
         _parsed = null; // the trace keeps the reply, not the value the caller now owns
         return contract is not null && _validReply is { } reply && parsed is not null && ReferenceEquals(parsed, result) &&
             !Diagnostics.TraceTypeInfo.IsKeptAsIs(parsed)

@@ -252,7 +252,7 @@ public sealed class Runtime : IDisposable
     }
 
     /// <summary>Creates the record of a step call that is starting now, as a child of the calling step when it belongs to this run.</summary>
-    internal ExecutedStep StartStep(StepDescriptor descriptor, object?[] arguments)
+    internal ExecutedStep StartStep(StepDescriptor descriptor, object?[] arguments, int reservedOrdinal = 0)
     {
         if (_disposed)
         {
@@ -273,7 +273,7 @@ public sealed class Runtime : IDisposable
         int ordinal, sequence, entry;
         lock (_gate)
         {
-            ordinal = parent is null ? _rootOrdinals.Next(descriptor.Name) : parent.NextChildOrdinal(descriptor.Name);
+            ordinal = reservedOrdinal > 0 ? reservedOrdinal : parent is null ? _rootOrdinals.Next(descriptor.Name) : parent.NextChildOrdinal(descriptor.Name);
             sequence = ++_started;
             _running++;
             if (_entries is null || _entries.Length <= descriptor.Id)
@@ -287,6 +287,18 @@ public sealed class Runtime : IDisposable
         var clock = Configuration.TimeProvider;
         long startedAtTicks = Configuration.DerivesStartTimes ? 0 : clock.GetUtcNow().UtcTicks;
         return new ExecutedStep(descriptor, arguments, parent, this, ordinal, sequence, entry, clock.GetTimestamp(), startedAtTicks);
+    }
+
+    /// <summary>
+    /// Reserves the ordinal of a step that <paramref name="parent"/> is about to call as a tool, so that calls started in
+    /// reply order keep their keys however their threads are scheduled.
+    /// </summary>
+    internal int ReserveChildOrdinal(ExecutedStep parent, string name)
+    {
+        lock (_gate)
+        {
+            return parent.NextChildOrdinal(name);
+        }
     }
 
     /// <summary>Keeps a finished step; returns whether it was the last one running in a runtime already disposed.</summary>

@@ -24,6 +24,7 @@ internal sealed class RuntimeConfiguration
     private readonly string? _modelOverride;
     private readonly string? _defaultModel;
     private System.Collections.Concurrent.ConcurrentDictionary<string, byte>? _noSystemPrompt;
+    private System.Collections.Concurrent.ConcurrentDictionary<StepDescriptor, AgentSteps.Tools.ToolSet>? _toolSets;
 
     public RuntimeConfiguration(RuntimeOptions options)
     {
@@ -46,6 +47,13 @@ internal sealed class RuntimeConfiguration
         Log = options.Log is null && options.Logger is null ? RuntimeLog.None : new RuntimeLog(options.Log, options.Logger, options.EnableSensitiveData);
         Notify = new RunNotifier([.. options.Observers], Log);
 
+        Tools = [.. options.Tools];
+        for (int i = 0; i < Tools.Length; i++)
+        {
+            Throw.IfNull(Tools[i], $"Tools[{i}]");
+        }
+
+        ApprovalHandler = options.ApprovalHandler;
         HasMiddleware = options.Middleware.Count > 0;
         IStepMiddleware[] builtIn = [RecordStage.Instance, TelemetryStage.Instance, LoopGuardStage.Instance];
 
@@ -53,6 +61,31 @@ internal sealed class RuntimeConfiguration
         IStepMiddleware[] stages = HasMiddleware ? [.. builtIn, ResultTypeStage.Instance, .. options.Middleware] : builtIn;
         CodePipeline = Compose(stages, CodeBodyHandler.Instance);
         ModelPipeline = Compose(stages, ModelStepHandler.Instance);
+
+        // An external tool has no workflow method for user middleware to reason about: it is recorded, traced and approved.
+        ToolPipeline = Compose(builtIn, ExternalToolHandler.Instance);
+    }
+
+    /// <summary>Gets the tools of <see cref="RuntimeOptions.Tools"/>, which LLM steps offer by name.</summary>
+    public AITool[] Tools { get; }
+
+    public Func<ToolApprovalRequestContent, CancellationToken, ValueTask<bool>>? ApprovalHandler { get; }
+
+    /// <summary>Gets the pipeline of a model's call of an external tool.</summary>
+    public StepHandler ToolPipeline { get; }
+
+    /// <summary>Gets the tools <paramref name="step"/> offers under this configuration, resolving them on first use.</summary>
+    /// <exception cref="InvalidOperationException">A name the step offers is neither a step nor one of <see cref="Tools"/>.</exception>
+    public AgentSteps.Tools.ToolSet ToolsFor(StepDescriptor step)
+    {
+        var sets = Volatile.Read(ref _toolSets) ?? Interlocked.CompareExchange(ref _toolSets, new(), null) ?? _toolSets;
+        if (sets.TryGetValue(step, out var set))
+        {
+            return set;
+        }
+
+        // Failures are not kept: each call reports the missing tool again.
+        return sets.GetOrAdd(step, AgentSteps.Tools.ToolSet.Create(step, Tools));
     }
 
     public TimeProvider TimeProvider { get; }
