@@ -104,6 +104,8 @@ public class GraphOutputTests
     [TestCase(typeof(Cycle), "Ping")]
     [TestCase(typeof(DerivedWorkflow), "Start")]
     [TestCase(typeof(FiftySteps), "Step00")]
+    [TestCase(typeof(Kitchen), "HostAsync")]
+    [TestCase(typeof(Researcher), "ResearchAsync")]
     public void ToDot_IsAcceptedByGraphviz(Type workflow, string root)
     {
         var dot = GraphvizRenderer.FindDot(Environment.GetEnvironmentVariable("PATH"));

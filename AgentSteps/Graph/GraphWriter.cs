@@ -6,11 +6,13 @@ namespace AgentSteps.Graph;
 /// <summary>
 /// Writes a <see cref="StepGraph"/> as Graphviz DOT and as Mermaid. Each step is drawn once: a step that calls others
 /// is a cluster holding itself and the steps it was first to call; calls are edges (dashed when conditional, marked
-/// when they close a cycle), and dotted "result" edges show which step's result feeds which call.
+/// when they close a cycle), and dotted "result" edges show which step's result feeds which call. Tool calls of LLM steps
+/// are dashed "tool" edges (blue in DOT), to steps or to external tools, which are drawn once each in a shape of their own.
 /// </summary>
 internal static class GraphWriter
 {
     private const string LlmFill = "#dbeafe";
+    private const string ToolColor = "#1d4ed8";
 
     public static string ToDot(StepGraph graph)
     {
@@ -35,11 +37,26 @@ internal static class GraphWriter
                 {
                     attributes.Add("color=\"#b91c1c\"");
                     attributes.Add("constraint=false");
-                    attributes.Add("label=\"loops back\"");
+                }
+                else if (edge.IsToolCall)
+                {
+                    attributes.Add($"color=\"{ToolColor}\"");
+                    attributes.Add($"fontcolor=\"{ToolColor}\"");
+                }
+
+                if (EdgeLabel(edge) is { } label)
+                {
+                    attributes.Add("label=" + Quote(label));
                 }
 
                 dot.Append("  ").Append(layout.Id(node)).Append(" -> ").Append(layout.Id(edge.Target));
                 dot.AppendLine(attributes.Count == 0 ? ";" : " [" + string.Join(", ", attributes) + "];");
+            }
+
+            foreach (var tool in node.ExternalTools)
+            {
+                dot.Append("  ").Append(layout.Id(node)).Append(" -> ").Append(layout.ToolId(tool))
+                    .AppendLine($" [style=dashed, color=\"{ToolColor}\", fontcolor=\"{ToolColor}\", label=\"tool\"];");
             }
         }
 
@@ -63,12 +80,17 @@ internal static class GraphWriter
             {
                 var arrow = edge.IsConditional ? "-.->" : "-->";
                 mermaid.Append("  ").Append(layout.Id(node)).Append(' ').Append(arrow);
-                if (edge.IsBackEdge)
+                if (EdgeLabel(edge) is { } label)
                 {
-                    mermaid.Append("|loops back|");
+                    mermaid.Append('|').Append(label).Append('|');
                 }
 
                 mermaid.Append(' ').AppendLine(layout.Id(edge.Target));
+            }
+
+            foreach (var tool in node.ExternalTools)
+            {
+                mermaid.Append("  ").Append(layout.Id(node)).Append(" -.->|tool| ").AppendLine(layout.ToolId(tool));
             }
         }
 
@@ -118,6 +140,12 @@ internal static class GraphWriter
             WriteDotNode(dot, layout, child, inner);
         }
 
+        foreach (var tool in layout.OwnedTools(node))
+        {
+            // style=solid: the default "rounded" would square off the component shape's tabs.
+            dot.Append(inner).Append(layout.ToolId(tool)).Append(" [label=").Append(Quote(tool)).AppendLine(", shape=component, style=solid];");
+        }
+
         if (cluster)
         {
             dot.Append(indent).AppendLine("}");
@@ -151,13 +179,39 @@ internal static class GraphWriter
             WriteMermaidNode(mermaid, layout, child, inner);
         }
 
+        foreach (var tool in layout.OwnedTools(node))
+        {
+            mermaid.Append(inner).Append(layout.ToolId(tool)).Append("[[\"").Append(MermaidText(tool)).AppendLine("\"]]");
+        }
+
         if (cluster)
         {
             mermaid.Append(indent).AppendLine("end");
         }
     }
 
-    private static bool CallsOthers(StepNode node) => node.Children.Any(e => !ReferenceEquals(e.Target, node));
+    private static bool CallsOthers(StepNode node) => node.ExternalTools.Count > 0 || node.Children.Any(e => !ReferenceEquals(e.Target, node));
+
+    /// <summary>The words on an edge: "tool" for a tool call (and "needs approval" when its step asks first), "loops back" for a cycle.</summary>
+    private static string? EdgeLabel(StepEdge edge)
+    {
+        var words = new List<string>();
+        if (edge.IsToolCall)
+        {
+            words.Add("tool");
+            if (edge.Target.RequiresApproval)
+            {
+                words.Add("needs approval");
+            }
+        }
+
+        if (edge.IsBackEdge)
+        {
+            words.Add("loops back");
+        }
+
+        return words.Count == 0 ? null : string.Join(", ", words);
+    }
 
     internal static string Quote(string text) =>
         "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal) + "\"";
@@ -166,12 +220,17 @@ internal static class GraphWriter
         text.Replace("&", "#amp;", StringComparison.Ordinal).Replace("\"", "#quot;", StringComparison.Ordinal)
             .Replace("<", "#lt;", StringComparison.Ordinal).Replace(">", "#gt;", StringComparison.Ordinal);
 
-    /// <summary>Node ids, and which cluster each node is drawn in: that of the first step found calling it.</summary>
+    /// <summary>
+    /// Node ids, and which cluster each node is drawn in: that of the first step found calling it. An external tool is
+    /// one node however many steps offer it, since they share the one in <see cref="RuntimeOptions.Tools"/>.
+    /// </summary>
     private sealed class Layout
     {
         private readonly StepGraph _graph;
         private readonly Dictionary<StepNode, string> _ids = [];
         private readonly Dictionary<StepNode, List<StepNode>> _owned = [];
+        private readonly Dictionary<string, string> _toolIds = new(StringComparer.Ordinal);
+        private readonly Dictionary<StepNode, List<string>> _ownedTools = [];
 
         public Layout(StepGraph graph)
         {
@@ -182,6 +241,7 @@ internal static class GraphWriter
                 var node = graph.Nodes[i];
                 _ids[node] = "n" + i.ToString(CultureInfo.InvariantCulture);
                 _owned[node] = [];
+                _ownedTools[node] = [];
             }
 
             foreach (var node in graph.Nodes)
@@ -193,12 +253,25 @@ internal static class GraphWriter
                         _owned[node].Add(edge.Target);
                     }
                 }
+
+                foreach (var tool in node.ExternalTools)
+                {
+                    if (!_toolIds.ContainsKey(tool))
+                    {
+                        _toolIds[tool] = "t" + _toolIds.Count.ToString(CultureInfo.InvariantCulture);
+                        _ownedTools[node].Add(tool);
+                    }
+                }
             }
         }
 
         public string Id(StepNode node) => _ids[node];
 
         public List<StepNode> Owned(StepNode node) => _owned[node];
+
+        public string ToolId(string tool) => _toolIds[tool];
+
+        public List<string> OwnedTools(StepNode node) => _ownedTools[node];
 
         public IEnumerable<(StepNode From, StepNode To)> Feeds()
         {

@@ -8,7 +8,8 @@ namespace AgentSteps;
 
 /// <summary>
 /// The static graph of a workflow, read from the compiled IL of its steps (no source needed): which steps each step
-/// calls, whether some path skips a call, which step's result feeds which call, and cycles. Draw it with
+/// calls, whether some path skips a call, which step's result feeds which call, and cycles; and, from their
+/// <see cref="StepAttribute.Tools"/>, which steps and external tools each LLM step's model may call. Draw it with
 /// <see cref="ToDot"/>, <see cref="ToMermaid"/> or <see cref="Render(string, GraphImageFormat)"/>.
 /// </summary>
 public sealed class StepGraph
@@ -30,7 +31,7 @@ public sealed class StepGraph
     /// <summary>Gets the step the graph starts from.</summary>
     public StepNode Root { get; }
 
-    /// <summary>Gets every step reachable from <see cref="Root"/>, the root first, in the order they were reached.</summary>
+    /// <summary>Gets every step reachable from <see cref="Root"/> by calls in code or by tool calls, the root first, in the order they were reached.</summary>
     public IReadOnlyList<StepNode> Nodes { get; }
 
     /// <summary>Gets the graph of <typeparamref name="TWorkflow"/> rooted at one of its steps. Graphs are cached per workflow and root.</summary>
@@ -69,11 +70,15 @@ public sealed class StepGraph
         }
     }
 
-    /// <summary>Writes the graph as Graphviz DOT: a cluster per step that calls others, boxes for steps, dashed edges for conditional calls, back edges for cycles, LLM steps with their model.</summary>
+    /// <summary>
+    /// Writes the graph as Graphviz DOT: a cluster per step that calls others, boxes for steps, dashed edges for conditional
+    /// calls, back edges for cycles, LLM steps with their model, blue dashed "tool" edges for tool calls and component
+    /// shapes for external tools.
+    /// </summary>
     /// <returns>The DOT text.</returns>
     public string ToDot() => GraphWriter.ToDot(this);
 
-    /// <summary>Writes the graph as a Mermaid flowchart, which GitHub renders in Markdown.</summary>
+    /// <summary>Writes the graph as a Mermaid flowchart, which GitHub renders in Markdown; tool calls are dotted "tool" arrows, external tools subroutine shapes.</summary>
     /// <returns>The Mermaid text.</returns>
     public string ToMermaid() => GraphWriter.ToMermaid(this);
 
@@ -126,6 +131,11 @@ public sealed class StepGraph
         while (queue.Count > 0)
         {
             var node = queue.Dequeue();
+            if (node.ToolNames.Count > 0)
+            {
+                AddToolCalls(node, contexts[node], NodeFor);
+            }
+
             if (node.Kind != StepKind.Code || CecilModules.Definition(node.Method) is not { } definition)
             {
                 if (node.Kind == StepKind.Code && node.Method.Module.Assembly.IsDynamic)
@@ -148,6 +158,34 @@ public sealed class StepGraph
 
         MarkBackEdges(root, new HashSet<StepNode>(), new HashSet<StepNode>());
         return new StepGraph(workflowType, root, order);
+    }
+
+    /// <summary>
+    /// Adds an LLM step's tool calls: an edge to each step of its workflow that a tool name names (by method name, or by
+    /// signature for an overload), and an external tool for a name that names none. Checking the names is
+    /// <c>Steps.Create</c>'s and the runtime's work; the graph draws what is written.
+    /// </summary>
+    private static void AddToolCalls(StepNode node, Type context, Func<MethodInfo, Type, StepNode> nodeFor)
+    {
+        var steps = context.GetMethods(AllInstanceMethods).Where(m => m.IsDefined(typeof(StepAttribute), inherit: true)).ToList();
+        foreach (var name in node.ToolNames)
+        {
+            var named = steps.Where(m => m.Name == name || Inspection.StepNames.StepName(context, m) == name).ToList();
+            if (named.Count == 0)
+            {
+                node.AddExternalTool(name);
+                continue;
+            }
+
+            foreach (var method in named)
+            {
+                var target = nodeFor(Canonical(method), context);
+                if (!node.Children.Any(e => ReferenceEquals(e.Target, target)))
+                {
+                    node.AddChild(new StepEdge(node, target, isConditional: true, [], node.Children.Count, isToolCall: true));
+                }
+            }
+        }
     }
 
     /// <summary>Finds the root step by its name, or by its signature (<c>Go(string, int)</c>) when the name is overloaded.</summary>

@@ -7,6 +7,7 @@ public sealed class StepNode
 {
     private readonly List<StepEdge> _children = [];
     private readonly List<StepNode> _inputs = [];
+    private readonly List<string> _externalTools = [];
 
     internal StepNode(MethodInfo method, StepAttribute attribute, string name, string workflow)
     {
@@ -16,6 +17,12 @@ public sealed class StepNode
         Kind = method.IsAbstract ? StepKind.Llm : StepKind.Code;
         Model = Kind == StepKind.Llm ? attribute.Model : null;
         MaxLoops = attribute.MaxLoops;
+        RequiresApproval = attribute.RequiresApproval;
+
+        // Only a model calls tools; a blank or repeated name adds nothing to draw.
+        ToolNames = Kind == StepKind.Llm && attribute.Tools is { } tools
+            ? tools.Where(t => !string.IsNullOrWhiteSpace(t)).Distinct(StringComparer.Ordinal).ToArray()
+            : [];
     }
 
     /// <summary>Gets the step's name: its method name, or its signature (<c>Go(string, int)</c>) when the workflow has several steps of that name.</summary>
@@ -36,8 +43,24 @@ public sealed class StepNode
     /// <summary>Gets the step's <see cref="StepAttribute.MaxLoops"/> (0 for no limit).</summary>
     public int MaxLoops { get; }
 
-    /// <summary>Gets the calls this step makes, in IL order: source order, except where the compiler reorders code (it emits the false arm of <c>?:</c> first).</summary>
+    /// <summary>
+    /// Gets the step's <see cref="StepAttribute.RequiresApproval"/>: whether a model's call of it as a tool is approved
+    /// first.
+    /// </summary>
+    public bool RequiresApproval { get; }
+
+    /// <summary>
+    /// Gets the calls this step makes. A code step's calls are in IL order: source order, except where the compiler
+    /// reorders code (it emits the false arm of <c>?:</c> first). An LLM step's are its tool calls
+    /// (<see cref="StepEdge.IsToolCall"/>), in the order of its <see cref="StepAttribute.Tools"/>.
+    /// </summary>
     public IReadOnlyList<StepEdge> Children => _children;
+
+    /// <summary>
+    /// Gets the names in the step's <see cref="StepAttribute.Tools"/> that match no step of its workflow: tools the
+    /// runtime looks up in <see cref="RuntimeOptions.Tools"/>, which the IL cannot show.
+    /// </summary>
+    public IReadOnlyList<string> ExternalTools => _externalTools;
 
     /// <summary>Gets the steps whose results are passed into calls of this step, over every caller in the graph.</summary>
     public IReadOnlyList<StepNode> Inputs => _inputs;
@@ -47,8 +70,13 @@ public sealed class StepNode
 
     internal MethodInfo Method { get; }
 
+    /// <summary>Gets the distinct, non-blank names of an LLM step's <see cref="StepAttribute.Tools"/>.</summary>
+    internal IReadOnlyList<string> ToolNames { get; }
+
     /// <inheritdoc />
     public override string ToString() => QualifiedName;
+
+    internal void AddExternalTool(string name) => _externalTools.Add(name);
 
     internal void AddChild(StepEdge edge)
     {
