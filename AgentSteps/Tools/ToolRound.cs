@@ -215,7 +215,11 @@ internal static class ToolRound
         _ => AgentStepsJson.Serialize(value),
     };
 
-    /// <summary>Gets the text a model is sent for an external function's result.</summary>
+    /// <summary>
+    /// Gets the text a model is sent for an external function's result: text as it is (an MCP tool's text content
+    /// included), anything else as JSON. An MCP result marked <c>isError</c> throws with its text, so the call is recorded
+    /// as failed and the model gets the error.
+    /// </summary>
     public static string ResultText(object? value)
     {
         switch (value)
@@ -224,6 +228,12 @@ internal static class ToolRound
                 return "null";
             case string text:
                 return text;
+            case TextContent content:
+                return content.Text;
+            case IEnumerable<AIContent> contents when contents.All(c => c is TextContent):
+                return string.Join("\n", contents.Cast<TextContent>().Select(c => c.Text));
+            case JsonElement element when IsErrorResult(element, out var error):
+                throw new InvalidOperationException(error);
             case JsonElement element:
                 return element.ValueKind == JsonValueKind.String ? element.GetString()! : element.GetRawText();
             default:
@@ -236,6 +246,31 @@ internal static class ToolRound
                     return value.ToString() ?? string.Empty;
                 }
         }
+    }
+
+    /// <summary>Reads an MCP <c>CallToolResult</c> marked <c>isError</c>: its text contents are the error.</summary>
+    private static bool IsErrorResult(JsonElement element, out string error)
+    {
+        error = string.Empty;
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("isError", out var isError) || isError.ValueKind != JsonValueKind.True)
+        {
+            return false;
+        }
+
+        var texts = new List<string>();
+        if (element.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in content.EnumerateArray())
+            {
+                if (item.ValueKind == JsonValueKind.Object && item.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String)
+                {
+                    texts.Add(text.GetString()!);
+                }
+            }
+        }
+
+        error = texts.Count > 0 ? string.Join("\n", texts) : "the tool reported an error.";
+        return true;
     }
 
     private static async ValueTask<FunctionResultContent> InvokeAsync(StepContext context, Run run, ToolCall call)
