@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Newtonsoft.Json.Linq;
 
-namespace AgentSteps.Tests;
+namespace AgentSteps.Tests.Integration;
 
 /// <summary>
 /// Proves that <see cref="OpenAIWireServer"/> speaks OpenAI's tool-calling protocol the way the real
