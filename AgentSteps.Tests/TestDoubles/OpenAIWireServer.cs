@@ -50,6 +50,15 @@ public sealed class OpenAIWireServer : IAsyncDisposable
     public OpenAIWireServer ReplyContent(string? content, string finishReason = "stop", string? refusal = null, int promptTokens = 11, int completionTokens = 7) =>
         Reply(context => WriteJsonAsync(context, 200, Completion(content, finishReason, refusal, promptTokens, completionTokens)));
 
+    /// <summary>
+    /// Answers with a completion whose message asks for <paramref name="calls"/> (<c>message.tool_calls</c>, each of type
+    /// "function") and whose finish reason is "tool_calls", as OpenAI answers when the model calls tools.
+    /// </summary>
+    /// <param name="calls">The calls: the call id the client must echo in its "tool" message, the function name, and its
+    /// arguments as the JSON text the model wrote (sent as a string, as OpenAI does).</param>
+    public OpenAIWireServer ReplyToolCalls(params (string Id, string Name, string ArgumentsJson)[] calls) =>
+        Reply(context => WriteJsonAsync(context, 200, ToolCallCompletion(calls)));
+
     public OpenAIWireServer ReplyStatus(int status, string message, int times = 1)
     {
         for (int i = 0; i < times; i++)
@@ -99,6 +108,21 @@ public sealed class OpenAIWireServer : IAsyncDisposable
         },
     };
 
+    /// <summary>Builds a completion asking for tool calls, for tests that vary it before replying with <see cref="Reply"/>.</summary>
+    public static JObject ToolCallCompletion(IEnumerable<(string Id, string Name, string ArgumentsJson)> calls, string? content = null, int promptTokens = 11, int completionTokens = 7)
+    {
+        ArgumentNullException.ThrowIfNull(calls);
+        var completion = Completion(content, "tool_calls", refusal: null, promptTokens, completionTokens);
+        var message = (JObject)completion["choices"]![0]!["message"]!;
+        message["tool_calls"] = new JArray(calls.Select(call => new JObject
+        {
+            ["id"] = call.Id,
+            ["type"] = "function",
+            ["function"] = new JObject { ["name"] = call.Name, ["arguments"] = call.ArgumentsJson },
+        }));
+        return completion;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
@@ -130,5 +154,58 @@ public sealed class OpenAIWireServer : IAsyncDisposable
         await handler(context);
     }
 
-    public sealed record RecordedRequest(string Method, string Path, string Authorization, JObject Body);
+    public sealed record RecordedRequest(string Method, string Path, string Authorization, JObject Body)
+    {
+        /// <summary>Gets the request's messages in order (empty when there are none).</summary>
+        public IReadOnlyList<JObject> Messages => Body["messages"] is JArray messages ? messages.OfType<JObject>().ToArray() : [];
+
+        /// <summary>Gets the "tool" messages, which carry tool results back to the model, each with its <c>tool_call_id</c>.</summary>
+        public IReadOnlyList<ToolMessage> ToolMessages =>
+            Messages.Where(m => (string?)m["role"] == "tool").Select(m => new ToolMessage((string?)m["tool_call_id"], ContentText(m["content"]))).ToArray();
+
+        /// <summary>
+        /// Gets the tool calls of the request's assistant messages (the history the client sends back), in order. The
+        /// OpenAI client writes the arguments again from its parsed dictionary (indented), so compare them as JSON, not text.
+        /// </summary>
+        public IReadOnlyList<(string? Id, string? Name, string? ArgumentsJson)> AssistantToolCalls =>
+            Messages.Where(m => (string?)m["role"] == "assistant" && m["tool_calls"] is JArray)
+                .SelectMany(m => ((JArray)m["tool_calls"]!).OfType<JObject>())
+                .Select(c => ((string?)c["id"], (string?)c["function"]?["name"], (string?)c["function"]?["arguments"]))
+                .ToArray();
+
+        /// <summary>Gets the request's <c>tools</c> (empty when it sends none).</summary>
+        public IReadOnlyList<JObject> Tools => Body["tools"] is JArray tools ? tools.OfType<JObject>().ToArray() : [];
+
+        /// <summary>Gets the names of the function tools the request offers, in order.</summary>
+        public IReadOnlyList<string?> ToolNames => Tools.Select(t => (string?)t["function"]?["name"]).ToArray();
+
+        /// <summary>
+        /// Gets the request's <c>tool_choice</c>: "auto", "none" or "required"; for one named function the object's compact
+        /// JSON (<c>{"type":"function","function":{"name":"..."}}</c>); <see langword="null"/> when the request sends none.
+        /// </summary>
+        /// <remarks>A string rather than a <see cref="JToken"/>: NUnit prints a <see cref="JValue"/> as an empty collection.</remarks>
+        public string? ToolChoice => Body["tool_choice"] switch
+        {
+            null or { Type: JTokenType.Null } => null,
+            JValue value => (string?)value,
+            var choice => choice.ToString(Newtonsoft.Json.Formatting.None),
+        };
+
+        /// <summary>Gets the <c>function</c> object (name, description, parameters, strict) of the tool named <paramref name="name"/>.</summary>
+        /// <exception cref="InvalidOperationException">The request offers no function tool of that name.</exception>
+        public JObject Function(string name) =>
+            Tools.Select(t => t["function"] as JObject).FirstOrDefault(f => f is not null && (string?)f["name"] == name)
+            ?? throw new InvalidOperationException($"The request offers no function tool named '{name}'; it offers [{string.Join(", ", ToolNames)}].");
+
+        // A message's content is a string, or an array of parts whose text parts together make it.
+        private static string? ContentText(JToken? content) => content switch
+        {
+            JArray parts => string.Concat(parts.Select(p => (string?)p["text"])),
+            null or { Type: JTokenType.Null } => null,
+            _ => (string?)content,
+        };
+    }
+
+    /// <summary>A "tool" message: the result of one tool call, sent back to the model.</summary>
+    public sealed record ToolMessage(string? ToolCallId, string? Content);
 }
