@@ -66,4 +66,36 @@ public static class AgentStepsBuilderExtensions
     /// <exception cref="ArgumentNullException"><paramref name="builder"/> or <paramref name="middleware"/> is <see langword="null"/>.</exception>
     public static IAgentStepsBuilder Use(this IAgentStepsBuilder builder, Func<StepContext, StepHandler, ValueTask<object?>> middleware) =>
         builder.Use(new AgentSteps.Pipeline.DelegateMiddleware(Throw.IfNull(middleware)));
+
+    /// <summary>
+    /// Adds a tool that LLM steps may offer by name (<see cref="StepAttribute.Tools"/>), as <see cref="RuntimeOptions.Tools"/>
+    /// does: any <see cref="Microsoft.Extensions.AI.AIFunction"/>, such as one made with <c>AIFunctionFactory.Create</c>
+    /// or listed from an MCP server. Tools may also be registered as <see cref="Microsoft.Extensions.AI.AITool"/> services directly.
+    /// </summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="tool">The tool.</param>
+    /// <returns>The builder, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="builder"/> or <paramref name="tool"/> is <see langword="null"/>.</exception>
+    public static IAgentStepsBuilder AddTool(this IAgentStepsBuilder builder, Microsoft.Extensions.AI.AITool tool)
+    {
+        Throw.IfNull(builder);
+        builder.Services.AddSingleton(Throw.IfNull(tool));
+        return builder;
+    }
+
+    /// <summary>Adds tools that LLM steps may offer by name (see <see cref="AddTool"/>), such as those an MCP server lists.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="tools">The tools.</param>
+    /// <returns>The builder, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="builder"/> or <paramref name="tools"/> (or one of them) is <see langword="null"/>.</exception>
+    public static IAgentStepsBuilder AddTools(this IAgentStepsBuilder builder, IEnumerable<Microsoft.Extensions.AI.AITool> tools)
+    {
+        Throw.IfNull(builder);
+        foreach (var tool in Throw.IfNull(tools))
+        {
+            builder.AddTool(tool);
+        }
+
+        return builder;
+    }
 }

@@ -25,4 +25,14 @@ public sealed class AgentStepsOptions
     /// </summary>
     /// <value>The default value is <see langword="true"/>.</value>
     public bool UseEnvironment { get; set; } = true;
+
+    /// <summary>
+    /// Gets the tools LLM steps may offer by name besides their workflow's steps, as <see cref="RuntimeOptions.Tools"/>;
+    /// tools registered with <c>AddTool</c> join them.
+    /// </summary>
+    public IList<Microsoft.Extensions.AI.AITool> Tools { get; } = new List<Microsoft.Extensions.AI.AITool>();
+
+    /// <summary>Gets or sets the function asked before a tool call that needs approval runs, as <see cref="RuntimeOptions.ApprovalHandler"/>.</summary>
+    /// <value>The default value is <see langword="null"/>: a call that needs approval fails its LLM step.</value>
+    public Func<Microsoft.Extensions.AI.ToolApprovalRequestContent, CancellationToken, ValueTask<bool>>? ApprovalHandler { get; set; }
 }

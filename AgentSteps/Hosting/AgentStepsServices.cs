@@ -181,20 +181,21 @@ internal sealed class AgentStepsServices(AgentStepsOptions options, IServiceProv
         var loggerFactory = services.GetService<ILoggerFactory>();
         var observers = services.GetServices<IRunObserver>().ToArray();
         var middleware = services.GetServices<IStepMiddleware>().ToArray();
+        var tools = services.GetServices<AITool>().ToArray();
         var cached = _compiled;
         if (cached is not null && ReferenceEquals(cached.ChatClient, chatClient) && ReferenceEquals(cached.LoggerFactory, loggerFactory) &&
-            cached.Observers.AsSpan().SequenceEqual(observers) && cached.Middleware.AsSpan().SequenceEqual(middleware))
+            cached.Observers.AsSpan().SequenceEqual(observers) && cached.Middleware.AsSpan().SequenceEqual(middleware) && cached.Tools.AsSpan().SequenceEqual(tools))
         {
             return cached.Configuration;
         }
 
-        var configuration = CreateRuntimeOptions(chatClient, environment, loggerFactory, observers, middleware).Compile();
-        _compiled = new CompiledRuns(chatClient, loggerFactory, observers, middleware, configuration);
+        var configuration = CreateRuntimeOptions(chatClient, environment, loggerFactory, observers, middleware, tools).Compile();
+        _compiled = new CompiledRuns(chatClient, loggerFactory, observers, middleware, tools, configuration);
         return configuration;
     }
 
     private RuntimeOptions CreateRuntimeOptions(
-        IChatClient? chatClient, RuntimeOptions? environment, ILoggerFactory? loggerFactory, IRunObserver[] observers, IStepMiddleware[] middleware)
+        IChatClient? chatClient, RuntimeOptions? environment, ILoggerFactory? loggerFactory, IRunObserver[] observers, IStepMiddleware[] middleware, AITool[] tools)
     {
         var runtimeOptions = new RuntimeOptions
         {
@@ -203,7 +204,20 @@ internal sealed class AgentStepsServices(AgentStepsOptions options, IServiceProv
             ModelOverride = options.ModelOverride ?? environment?.ModelOverride,
             Logger = loggerFactory?.CreateLogger("AgentSteps"),
             EnableSensitiveData = options.EnableSensitiveData,
+            ApprovalHandler = options.ApprovalHandler,
         };
+
+        // The options' tools first, then those registered in the container (AddTool).
+        foreach (var tool in options.Tools)
+        {
+            runtimeOptions.Tools.Add(tool);
+        }
+
+        foreach (var tool in tools)
+        {
+            runtimeOptions.Tools.Add(tool);
+        }
+
         foreach (var observer in observers)
         {
             runtimeOptions.Observers.Add(observer);
@@ -224,5 +238,5 @@ internal sealed class AgentStepsServices(AgentStepsOptions options, IServiceProv
 
     /// <summary>The last compiled configuration and what it was compiled from.</summary>
     private sealed record CompiledRuns(
-        IChatClient? ChatClient, ILoggerFactory? LoggerFactory, IRunObserver[] Observers, IStepMiddleware[] Middleware, RuntimeConfiguration Configuration);
+        IChatClient? ChatClient, ILoggerFactory? LoggerFactory, IRunObserver[] Observers, IStepMiddleware[] Middleware, AITool[] Tools, RuntimeConfiguration Configuration);
 }
