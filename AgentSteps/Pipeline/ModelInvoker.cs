@@ -13,7 +13,8 @@ internal static class ModelInvoker
     public static ChatOptions Start(StepContext context, ChatOptions options, List<ChatMessage> messages, int call)
     {
         var descriptor = context.Descriptor;
-        context.Step.Owner.Log.ModelCall(descriptor, options.ModelId!, call, messages[^1].Text);
+        var last = messages[^1];
+        context.Step.Owner.Log.ModelCall(descriptor, options.ModelId!, call, last.Role == ChatRole.Tool ? ToolResults(last) : last.Text);
         context.Step.ModelRecord.CountCall();
         return options;
     }
@@ -31,7 +32,23 @@ internal static class ModelInvoker
 
         record.ResponseModel = response.ModelId;
         var reply = response.Text;
-        context.Step.Owner.Log.ModelReply(descriptor, model, call, reply, response.Usage);
+        var calls = reply.Length == 0 ? Conversation.ToolCalls(response) : null;
+        context.Step.Owner.Log.ModelReply(descriptor, model, call, calls is null ? reply : "[tool calls] " + Conversation.Describe(calls), response.Usage);
         return (response, reply);
+    }
+
+    /// <summary>Writes the results sent back after a reply's tool calls, for the log line of the call that sends them.</summary>
+    private static string ToolResults(ChatMessage message)
+    {
+        var builder = new System.Text.StringBuilder("[tool results]");
+        foreach (var content in message.Contents)
+        {
+            if (content is FunctionResultContent result)
+            {
+                builder.Append(' ').Append(result.CallId).Append(": ").Append(result.Result);
+            }
+        }
+
+        return builder.ToString();
     }
 }

@@ -36,10 +36,23 @@ public sealed class StepInfo
     public Type ResultType => _descriptor.Shape.ResultType;
 
     /// <summary>
-    /// Gets the JSON schema an LLM step's reply must follow, as sent to the model; <see langword="null"/> for a code step
-    /// and for an LLM step that returns plain text.
+    /// Gets the JSON schema an LLM step's reply must follow, as sent to the model; <see langword="null"/> for a code step,
+    /// an external tool, an LLM step that returns plain text, and one that returns a union (whose variants are answered
+    /// through output tools, each with its own schema; see <see cref="UnionVariants"/>).
     /// </summary>
     public string? OutputSchema => _descriptor.Output?.SchemaJson;
+
+    /// <summary>
+    /// Gets the variants of an LLM step that returns a union (an abstract type), keyed by the name of the output tool the
+    /// model calls to answer with each; empty for any other step.
+    /// </summary>
+    public IReadOnlyDictionary<string, Type> UnionVariants =>
+        field ??= _descriptor.Union is { } union
+            ? union.Variants.ToDictionary(v => v.Name, v => v.Type, StringComparer.Ordinal)
+            : new Dictionary<string, Type>(StringComparer.Ordinal);
+
+    /// <summary>Gets the names this LLM step offers as tools (<see cref="StepAttribute.Tools"/>); empty for any other step.</summary>
+    public IReadOnlyList<string> Tools => _descriptor.Attribute.Tools ?? [];
 
     /// <inheritdoc />
     public override string ToString() => QualifiedName;
