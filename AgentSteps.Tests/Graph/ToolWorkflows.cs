@@ -35,7 +35,7 @@ public abstract class Kitchen
 
 public abstract class Researcher
 {
-    [Step(Model = "m", Tools = [nameof(ResearchAsync), nameof(CiteAsync), "web \"search\" <beta>"])]
+    [Step(Model = "m", MaxLoops = 3, Tools = [nameof(ResearchAsync), nameof(CiteAsync), "web \"search\" <beta>"])]
     [Description("Research the question; split it and research the parts.")]
     public abstract Task<string> ResearchAsync(string question);
 

@@ -142,12 +142,31 @@ public class ExternalToolTests
 
     [TestCase(typeof(OffersNonStep), "Helper", "is not a step")]
     [TestCase(typeof(OffersOverload), "Look", "2 steps of that name")]
-    [TestCase(typeof(OffersItself), "Go", "offers itself")]
+    [TestCase(typeof(OffersItself), "Go", "offers itself as a tool but sets no MaxLoops")]
     [TestCase(typeof(CodeStepWithTools), "Go", "only an LLM step offers tools")]
     public void MisnamedTools_FailAtCreate_NamingTheMemberAndTheFix(Type workflow, string member, string problem)
     {
         var e = Assert.Throws<WorkflowDefinitionException>(() => Steps.Create(workflow));
         Assert.That(e!.Message, Does.Contain(member).And.Contain(problem));
+    }
+
+    public abstract class Researcher
+    {
+        [Step(Model = "m", MaxLoops = 2, Tools = [nameof(Research)]), Description("Research; split the question and research the parts.")]
+        public abstract string Research(string question);
+    }
+
+    [Test]
+    public void StepThatOffersItself_RecursesThroughTheModel_UntilMaxLoops()
+    {
+        using var runtime = new Runtime(new SampleChatClient());
+        Assert.That(Steps.Create<Researcher>().Research("why"), Does.StartWith("Sample reply"));
+
+        var steps = runtime.ExecutedSteps.Where(s => s.Name == "Research").ToList();
+        Assert.That(steps, Has.Count.EqualTo(3));
+        var deepest = steps.Single(s => s.Exception is MaxLoopsExceededException);
+        Assert.That(deepest.Key, Is.EqualTo("Research:1/Research:1/Research:1"));
+        Assert.That(deepest.Parent!.Exception, Is.Null, "the sub-agent was told and answered");
     }
 
     [Test]

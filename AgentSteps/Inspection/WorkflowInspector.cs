@@ -362,9 +362,11 @@ internal static class WorkflowInspector
                 if (matches.Count == 1)
                 {
                     var match = matches[0];
-                    if (ReferenceEquals(match, step))
+                    if (ReferenceEquals(match, step) && step.MaxLoops == 0)
                     {
-                        problems.Add($"LLM step '{name}' offers itself as a tool. Remove '{toolName}' from its Tools; to let the model delegate, offer another LLM step.");
+                        // Recursion through the model is allowed, as in code, but only with a bound: nothing else stops it.
+                        problems.Add($"LLM step '{name}' offers itself as a tool but sets no MaxLoops, so the model could recurse without end. " +
+                                     "Set MaxLoops on its [Step] attribute to bound the recursion, or remove it from its Tools.");
                         continue;
                     }
 
