@@ -67,6 +67,16 @@ public class ToolWireTests
 
         [Step(Model = "gpt-4o-mini"), Description("Decide what to do with a support ticket.")]
         public abstract Task<TicketDecision> TriageAsync(string ticket);
+
+        [Step, Description("Looks up the customer's plan.")]
+        public virtual string LookUpPlan(string customer)
+        {
+            Calls.Enqueue("plan:" + customer);
+            return "gold";
+        }
+
+        [Step(Model = "gpt-4o-mini", Tools = [nameof(LookUpPlan)]), Description("Decide, after looking up the customer's plan.")]
+        public abstract Task<TicketDecision> TriageWithToolsAsync(string ticket);
     }
 
     public abstract class Converter
@@ -469,6 +479,106 @@ public class ToolWireTests
     }
 
     [Test]
+    public async Task UnionWithTools_CallsATool_ThenAnswersWithAVariant_RequiringAToolCallOnEveryRequest()
+    {
+        _server
+            .ReplyToolCalls(("call_plan", "LookUpPlan", """{"customer":"ada"}"""))
+            .ReplyToolCalls(("call_answer", "Answer", """{"Text":"Gold customers get refunds."}"""));
+        var (runtime, kitchen) = Open();
+        TicketDecision decision;
+        using (runtime)
+        {
+            decision = await kitchen.TriageWithToolsAsync("Refund please");
+        }
+
+        Assert.That(decision, Is.EqualTo(new Answer("Gold customers get refunds.")));
+        Assert.That(kitchen.Calls, Is.EqualTo(new[] { "plan:ada" }));
+        Assert.That(_server.Requests, Has.Count.EqualTo(2));
+        Assert.That(_server.Requests.Select(r => r.ToolChoice), Has.All.EqualTo("required"));
+        Assert.That(_server.Requests[0].ToolNames, Is.EqualTo(new[] { "LookUpPlan", "Escalate", "Answer" }));
+        Assert.That(_server.Requests[1].ToolMessages, Is.EqualTo(new[] { new OpenAIWireServer.ToolMessage("call_plan", "gold") }));
+        var root = runtime.ExecutedSteps.Single(s => s.Name == nameof(Kitchen.TriageWithToolsAsync));
+        Assert.That(root.Children.Select(c => c.Key), Is.EqualTo(new[] { "TriageWithToolsAsync:1/LookUpPlan:1" }));
+    }
+
+    [Test]
+    public async Task TwoSubAgentCallsInOneReply_EachMakeTheirOwnRequest_AndAreRecordedInReplyOrder()
+    {
+        _server
+            .ReplyToolCalls(("call_red", "SuggestWine", """{"dish":"steak"}"""), ("call_white", "SuggestWine", """{"dish":"fish"}"""))
+            .ReplyContent(WineFor)
+            .ReplyContent(WineFor)
+            .ReplyContent(PlanJson);
+        var (runtime, kitchen) = Open();
+        using (runtime)
+        {
+            await kitchen.PlanDinnerAsync("x");
+        }
+
+        Assert.That(_server.Requests, Has.Count.EqualTo(4));
+        Assert.That(_server.Requests.Skip(1).Take(2).Select(r => (string?)r.Messages[1]["content"]), Is.EquivalentTo(new[] { "steak", "fish" }));
+        Assert.That(_server.Requests[3].ToolMessages, Is.EqualTo(new[]
+        {
+            new OpenAIWireServer.ToolMessage("call_red", "A wine for steak."),
+            new OpenAIWireServer.ToolMessage("call_white", "A wine for fish."),
+        }));
+        var root = runtime.ExecutedSteps.Single(s => s.Name == nameof(Kitchen.PlanDinnerAsync));
+        Assert.That(root.Children.Select(c => (c.Key, c.Arguments["dish"], c.Result)), Is.EquivalentTo(new (string, object?, object?)[]
+        {
+            ("PlanDinnerAsync:1/SuggestWine:1", "steak", "A wine for steak."),
+            ("PlanDinnerAsync:1/SuggestWine:2", "fish", "A wine for fish."),
+        }));
+    }
+
+    [Test]
+    public async Task ParallelCallsNeedingApproval_OneGrantedOneDenied_EachAnsweredUnderItsCallId()
+    {
+        _server
+            .ReplyToolCalls(("call_leek", "OrderIngredients", """{"items":["leek"]}"""), ("call_caviar", "OrderIngredients", """{"items":["caviar"]}"""))
+            .ReplyContent(PlanJson);
+        var (runtime, kitchen) = Open(options => options.ApprovalHandler = (request, _) => ValueTask.FromResult(request.RequestId == "call_leek"));
+        using (runtime)
+        {
+            await kitchen.PlanDinnerAsync("x");
+        }
+
+        Assert.That(kitchen.Calls, Is.EqualTo(new[] { "order:leek" }));
+        var messages = _server.Requests[1].ToolMessages;
+        Assert.That(messages.Select(m => m.ToolCallId), Is.EqualTo(new[] { "call_leek", "call_caviar" }));
+        Assert.That(JToken.DeepEquals(JToken.Parse(messages[0].Content!), JObject.Parse("""{"Items":1,"Status":"ordered"}""")), Is.True, messages[0].Content);
+        Assert.That(messages[1].Content, Does.Contain("not approved"));
+        var root = runtime.ExecutedSteps.Single(s => s.Name == nameof(Kitchen.PlanDinnerAsync));
+        Assert.That(root.Children.Select(c => (c.Key, c.Exception?.GetType())), Is.EquivalentTo(new (string, Type?)[]
+        {
+            ("PlanDinnerAsync:1/OrderIngredients:1", null),
+            ("PlanDinnerAsync:1/OrderIngredients:2", typeof(ToolCallDeniedException)),
+        }));
+    }
+
+    [Test]
+    public async Task McpTool_WithArgumentsThatDoNotFitItsSchema_IsNotCalled_AndTheModelIsTold()
+    {
+        await using var mcp = await McpTestServer.StartAsync();
+        var tools = await mcp.ListToolsAsync();
+        _server.ReplyToolCalls(("call_convert", McpTestServer.ConvertUnitsTool, """{"amount":"lots","from":"km"}""")).ReplyContent("sorry");
+        var options = new RuntimeOptions { ChatClient = RuntimeOptions.CreateOpenAIClient("sk-test", _server.BaseUrl) };
+        foreach (var tool in tools)
+        {
+            options.Tools.Add(tool);
+        }
+
+        using (new Runtime(options))
+        {
+            Assert.That(await Steps.Create<Converter>().ConvertAsync("x"), Is.EqualTo("sorry"));
+        }
+
+        Assert.That(mcp.Calls, Is.Empty);
+        var message = _server.Requests[1].ToolMessages.Single();
+        Assert.That(message.ToolCallId, Is.EqualTo("call_convert"));
+        Assert.That(message.Content, Does.StartWith("Error: the arguments do not fit the parameters of 'convert_units'"));
+    }
+
+    [Test]
     public async Task LlmStepAsTool_MakesItsOwnRequest_AndItsAnswerIsTheToolResult()
     {
         _server
@@ -554,6 +664,9 @@ public class ToolWireTests
         Assert.That(messages[0].Content, Is.EqualTo("42 km = 26.098 mi"), "the plain text, not the TextContent's JSON");
         Assert.That(messages[1].Content, Does.StartWith("Error: ").And.Contain(McpTestServer.FailAlwaysTool).And.Not.Contain("isError").And.Not.Contain("$type"));
     }
+
+    // Answers a sub-agent's request with a wine for the dish it asks about, whichever of the parallel requests comes first.
+    private static string WineFor(OpenAIWireServer.RecordedRequest request) => $"A wine for {(string?)request.Messages[1]["content"]}.";
 
     private (Runtime Runtime, Kitchen Kitchen) Open(Action<RuntimeOptions>? configure = null)
     {
