@@ -58,10 +58,14 @@ public class ToolWireTests
             throw new InvalidOperationException($"the oven would not light at {degrees} degrees");
         }
 
+        [Step, Description("Calls the supplier.")]
+        public virtual string CallSupplier(string item) =>
+            throw new HttpRequestException($"The supplier refused '{item}' for Authorization: Bearer {SupplierKey}.");
+
         [Step(Model = "gpt-4o-mini"), Description("You are a sommelier. Suggest a wine.")]
         public abstract string SuggestWine(string dish);
 
-        [Step(Model = "gpt-4o-mini", Tools = [nameof(SearchRecipesAsync), nameof(OrderIngredients), nameof(Taste), nameof(LightOven), nameof(SuggestWine), "convert_units"], MaxToolCalls = 3)]
+        [Step(Model = "gpt-4o-mini", Tools = [nameof(SearchRecipesAsync), nameof(OrderIngredients), nameof(Taste), nameof(LightOven), nameof(SuggestWine), nameof(CallSupplier), "convert_units"], MaxToolCalls = 3)]
         [Description("You plan dinners. Use the tools.")]
         public abstract Task<MealPlan> PlanDinnerAsync(string request, CancellationToken cancellationToken = default);
 
@@ -85,6 +89,8 @@ public class ToolWireTests
         [Description("You convert units and order groceries with the tools.")]
         public abstract Task<string> ConvertAsync(string request);
     }
+
+    private const string SupplierKey = "sk-live-0123456789abcdefghij";
 
     private const string PlanJson = """{"Dish":"soup","Steps":["boil"]}""";
 
@@ -112,7 +118,7 @@ public class ToolWireTests
         }
 
         var request = _server.Requests.Single();
-        Assert.That(request.ToolNames, Is.EquivalentTo(new[] { "SearchRecipesAsync", "OrderIngredients", "Taste", "LightOven", "SuggestWine", "convert_units" }));
+        Assert.That(request.ToolNames, Is.EquivalentTo(new[] { "SearchRecipesAsync", "OrderIngredients", "Taste", "LightOven", "SuggestWine", "CallSupplier", "convert_units" }));
         Assert.That(request.Tools.Select(t => (string?)t["type"]), Has.All.EqualTo("function"));
 
         var search = request.Function("SearchRecipesAsync");
@@ -292,6 +298,47 @@ public class ToolWireTests
         Assert.That(message.ToolCallId, Is.EqualTo("call_oven"));
         Assert.That(message.Content, Is.EqualTo("Error: the oven would not light at 500 degrees"));
         Assert.That(message.Content, Does.Not.Contain("InvalidOperationException").And.Not.Contain(" at AgentSteps").And.Not.Contain("ToolWireTests"));
+    }
+
+    [Test]
+    public async Task ToolThatThrowsWithASecretInItsMessage_SendsTheMessageWithTheSecretMasked()
+    {
+        _server.ReplyToolCalls(("call_supplier", "CallSupplier", """{"item":"leek"}""")).ReplyContent(PlanJson);
+        var (runtime, kitchen) = Open();
+        using (runtime)
+        {
+            await kitchen.PlanDinnerAsync("x");
+        }
+
+        var message = _server.Requests[1].ToolMessages.Single();
+        Assert.That(message.Content, Does.StartWith("Error: The supplier refused 'leek'").And.Not.Contain(SupplierKey).And.Not.Contain("HttpRequestException"));
+        Assert.That(runtime.ExecutedSteps.Single(s => s.Name == nameof(Kitchen.CallSupplier)).Exception, Is.InstanceOf<HttpRequestException>());
+    }
+
+    [Test]
+    public async Task McpToolError_WithItsOwnMessage_ReachesTheModelAsThatMessage_AndTheCallIsRecordedAsFailed()
+    {
+        await using var mcp = await McpTestServer.StartAsync();
+        var tools = await mcp.ListToolsAsync();
+        _server.ReplyToolCalls(("call_convert", McpTestServer.ConvertUnitsTool, """{"amount":1,"from":"km","to":"kg"}""")).ReplyContent("cannot");
+        var options = new RuntimeOptions { ChatClient = RuntimeOptions.CreateOpenAIClient("sk-test", _server.BaseUrl) };
+        foreach (var tool in tools)
+        {
+            options.Tools.Add(tool);
+        }
+
+        Runtime runtime;
+        using (runtime = new Runtime(options))
+        {
+            await Steps.Create<Converter>().ConvertAsync("x");
+        }
+
+        Assert.That(mcp.CallCount(McpTestServer.ConvertUnitsTool), Is.EqualTo(1));
+        // The MCP SDK sends the McpException's message after its own prefix; the runtime passes that text on as it is.
+        var message = _server.Requests[1].ToolMessages.Single();
+        Assert.That(message.ToolCallId, Is.EqualTo("call_convert"));
+        Assert.That(message.Content, Does.StartWith("Error: ").And.EndWith("Cannot convert 'km' to 'kg'.").And.Not.Contain("isError"));
+        Assert.That(runtime.ExecutedSteps.Single(s => s.Name == McpTestServer.ConvertUnitsTool).Succeeded, Is.False);
     }
 
     [Test]
