@@ -46,6 +46,13 @@ public sealed class OpenAIWireServer : IAsyncDisposable
         return this;
     }
 
+    /// <summary>
+    /// Answers with a completion whose content <paramref name="content"/> makes from the request being answered, for
+    /// concurrent requests whose order of arrival a test cannot know.
+    /// </summary>
+    public OpenAIWireServer ReplyContent(Func<RecordedRequest, string> content) =>
+        Reply(context => WriteJsonAsync(context, 200, Completion(content((RecordedRequest)context.Items[typeof(RecordedRequest)]!))));
+
     /// <summary>Answers with a completion whose message content is <paramref name="content"/>.</summary>
     public OpenAIWireServer ReplyContent(string? content, string finishReason = "stop", string? refusal = null, int promptTokens = 11, int completionTokens = 7) =>
         Reply(context => WriteJsonAsync(context, 200, Completion(content, finishReason, refusal, promptTokens, completionTokens)));
@@ -140,11 +147,13 @@ public sealed class OpenAIWireServer : IAsyncDisposable
     {
         using var reader = new StreamReader(context.Request.Body);
         var body = await reader.ReadToEndAsync();
-        _requests.Enqueue(new RecordedRequest(
+        var recorded = new RecordedRequest(
             context.Request.Method,
             context.Request.Path.Value ?? string.Empty,
             context.Request.Headers.Authorization.ToString(),
-            body.Length == 0 ? new JObject() : JObject.Parse(body)));
+            body.Length == 0 ? new JObject() : JObject.Parse(body));
+        context.Items[typeof(RecordedRequest)] = recorded;
+        _requests.Enqueue(recorded);
         if (!_handlers.TryDequeue(out var handler))
         {
             await WriteJsonAsync(context, 500, new JObject { ["error"] = new JObject { ["message"] = "The test scripted no reply for this request." } });
