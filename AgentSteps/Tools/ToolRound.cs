@@ -291,7 +291,10 @@ internal static class ToolRound
                     ToolCall.Hand(null);
                 }
 
-                text = StepResultText(await tool.Step.Shape.FromBody(returned).ConfigureAwait(false));
+                var value = await tool.Step.Shape.FromBody(returned).ConfigureAwait(false);
+
+                // A step that returns nothing tells the model it ran; "null" would read as a missing answer.
+                text = tool.Step.Shape.ResultType == typeof(void) ? "Done." : StepResultText(value);
             }
             else
             {
