@@ -383,6 +383,32 @@ public class StepToolTests
         Assert.That(observer.Events, Is.EqualTo(new[] { "start PlanDinnerAsync", "start Taste", "end Taste", "end PlanDinnerAsync" }));
     }
 
+    public abstract class Notifier
+    {
+        public List<string> Sent { get; } = [];
+
+        [Step, Description("Sends a note.")]
+        public virtual Task SendAsync(string note)
+        {
+            Sent.Add(note);
+            return Task.CompletedTask;
+        }
+
+        [Step(Model = "m", Tools = [nameof(SendAsync)])]
+        public abstract string Notify(string who);
+    }
+
+    [Test]
+    public void ToolThatReturnsNothing_TellsTheModelItRan()
+    {
+        var client = new ScriptedChatClient().EnqueueToolCall("SendAsync", """{"note":"hi"}""").Enqueue("sent");
+        using var runtime = new Runtime(client);
+        var notifier = Steps.Create<Notifier>();
+        Assert.That(notifier.Notify("ada"), Is.EqualTo("sent"));
+        Assert.That(notifier.Sent, Is.EqualTo(new[] { "hi" }));
+        Assert.That(client.Requests[1].Messages.Single(m => m.Role == ChatRole.Tool).Contents.OfType<FunctionResultContent>().Single().Result, Is.EqualTo("Done."));
+    }
+
     private static ChatResponse ToolReply(string name, string json) =>
         new(new ChatMessage(ChatRole.Assistant, [FunctionCallContent.CreateFromParsedArguments(json, "call_" + Guid.NewGuid().ToString("N"), name,
             static j => JsonSerializer.Deserialize<Dictionary<string, object?>>(j, AIJsonUtilities.DefaultOptions))]))
