@@ -9,11 +9,19 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 //   --short   fewer iterations (a few minutes on 2 cores), then the scale test
 //   --quick   a smoke run for CI: every benchmark once, in process, and a small scale test; no figures to trust
 //   scale     the scale test only
+//   tools-cpu the tool-call benchmarks timed by CPU time, and the parts of a tool call (see ToolCpuHarness)
 // Other arguments go to BenchmarkDotNet (for example --filter *Step*).
 bool quick = args.Contains("--quick");
 bool shortRun = args.Contains("--short");
 bool scaleOnly = args.Contains("scale");
-var rest = args.Where(a => a is not ("--quick" or "--short" or "scale")).ToArray();
+bool toolsCpuOnly = args.Contains("tools-cpu");
+var rest = args.Where(a => a is not ("--quick" or "--short" or "scale" or "tools-cpu")).ToArray();
+
+if (toolsCpuOnly)
+{
+    ToolCpuHarness.Run(quick ? 10 : 20_000, quick ? 1 : 9, Console.Out);
+    return 0;
+}
 
 if (!scaleOnly)
 {
@@ -32,6 +40,12 @@ if (!scaleOnly)
         Console.Error.WriteLine("A benchmark failed to run.");
         return 1;
     }
+}
+
+if (quick)
+{
+    // Keeps the CPU-time harness compiling and running; its figures mean nothing at this size.
+    ToolCpuHarness.Run(10, 1, Console.Out);
 }
 
 await ScaleHarness.RunAsync(
