@@ -20,6 +20,7 @@ internal sealed class ExternalTool
     private static readonly ReturnShape s_shape = ReturnShape.For(typeof(ValueTask<object>))!;
 
     private readonly Lazy<JsonSchema?> _validation;
+    private readonly SimpleSchemaCheck? _fastCheck;
 
     private ExternalTool(AIFunction function)
     {
@@ -33,6 +34,7 @@ internal sealed class ExternalTool
         };
         Declaration = new OfferedDeclaration(function);
         _validation = new Lazy<JsonSchema?>(() => ValidationSchema(function.JsonSchema));
+        _fastCheck = SimpleSchemaCheck.TryCreate(function.JsonSchema);
     }
 
     public AIFunction Function { get; }
@@ -47,9 +49,17 @@ internal sealed class ExternalTool
 
     public static ExternalTool For(AIFunction function) => s_tools.GetValue(function, static f => new ExternalTool(f));
 
-    /// <summary>Checks the model's arguments against the function's schema; returns the errors found, or none.</summary>
-    public IReadOnlyList<string> Validate(string argumentsJson)
+    /// <summary>
+    /// Checks the model's arguments against the function's schema; returns the errors found, or none. Arguments that a
+    /// simple schema's quick check passes need no JSON tree; the rest are validated in full.
+    /// </summary>
+    public IReadOnlyList<string> Validate(IDictionary<string, object?>? arguments, string argumentsJson)
     {
+        if (_fastCheck is not null && _fastCheck.Fits(arguments))
+        {
+            return [];
+        }
+
         if (_validation.Value is not { } schema)
         {
             return [];

@@ -115,7 +115,7 @@ internal static class ToolRound
                     {
                         results[i] = Result(call, Error(jsonError!));
                     }
-                    else if (tool.Validate(json) is { Count: > 0 } validationErrors)
+                    else if (tool.Validate(call.Arguments, json) is { Count: > 0 } validationErrors)
                     {
                         results[i] = Result(call, ArgumentsError(tool.Function.Name, validationErrors));
                     }
@@ -212,6 +212,9 @@ internal static class ToolRound
     {
         null => "null",
         string text => text,
+        bool flag => flag ? "true" : "false",
+        int number => number.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        long number => number.ToString(System.Globalization.CultureInfo.InvariantCulture),
         _ => AgentStepsJson.Serialize(value),
     };
 

@@ -45,7 +45,7 @@ public static class ToolCpuHarness
             ("Part: step tool, arguments read and validated", () => stepTool.Arguments.TryParse(json, out _, out _)),
             ("Part: step tool, argument array", () => stepTool.ArgumentArray(parsed!, default)),
             ("Part: step tool, result as text (an int)", () => ToolRound.StepResultText(5)),
-            ("Part: external tool, arguments checked against its schema", () => externalTool.Validate(json)),
+            ("Part: external tool, arguments checked against its schema", () => externalTool.Validate(call.Arguments, json)),
             ("Part: external tool, trace argument array", () => externalTool.ArgumentArray(call.Arguments)),
             ("Part: AIFunction.InvokeAsync", () => function.InvokeAsync(new AIFunctionArguments(call.Arguments)).AsTask().GetAwaiter().GetResult()),
         };
