@@ -120,3 +120,29 @@ public class KitchenExampleTests
         }
     }
 }
+
+public class ToolSnippetTests
+{
+    [Test]
+    public async Task DinnerPlanner_FromTheToolsDoc_RunsOnTheSampleModel_WithItsToolsUnderTheLlmStep()
+    {
+        var asked = new List<string>();
+        var menu = await AgentSteps.Examples.Snippets.ToolSnippets.ExternalToolsAndApprovalAsync(new SampleChatClient(), (question, _) =>
+        {
+            asked.Add(question);
+            return ValueTask.FromResult(true);
+        });
+
+        Assert.That(menu.Dish, Is.EqualTo("Sample Dish"));
+        Assert.That(asked, Has.Count.EqualTo(1).And.All.EqualTo("May the planner call OrderIngredientsAsync(items = [\"Sample items 1\",\"Sample items 2\"])?"));
+    }
+
+    [Test]
+    public async Task SupportDesk_FromTheToolsDoc_AnswersWithAVariant()
+    {
+        using var runtime = new Runtime(new SampleChatClient());
+        var reply = await AgentSteps.Examples.Snippets.ToolSnippets.TriageAsync(new("Refund", "Please refund me."));
+
+        Assert.That(reply, Is.EqualTo("Sent to Sample Team: Sample Reason"), "the sample model picks the first variant");
+    }
+}
