@@ -1,10 +1,12 @@
 using AgentSteps.Examples.Graph;
+using AgentSteps.Examples.Kitchen;
 using AgentSteps.Examples.Recipes;
 using AgentSteps.Examples.Web;
 
 const string Usage = """
     Usage:
       dotnet run --project AgentSteps.Examples -- recipe "chicken parmesan"
+      dotnet run --project AgentSteps.Examples -- kitchen [--approve | --deny] "dinner for two"
       dotnet run --project AgentSteps.Examples -- graph
       dotnet run --project AgentSteps.Examples -- serve [url]
     """;
@@ -13,6 +15,11 @@ switch (args)
 {
     case ["recipe", .. var rest] when rest.Length > 0 && !string.IsNullOrWhiteSpace(string.Join(' ', rest)):
         return RecipeCommand.Run(string.Join(' ', rest), Console.Out);
+    case ["kitchen", .. var rest] when KitchenRequest(rest) is { } kitchen:
+        return KitchenCommand.Run(kitchen.Request, Console.Out, kitchen.Approval, Console.IsInputRedirected ? null : Console.In);
+    case ["kitchen", ..]:
+        Console.Error.WriteLine("Say what dinner to plan, such as: kitchen \"dinner for two\" (add --approve or --deny to answer the grocery order)");
+        return 64;
     case ["serve"]:
         return ServeCommand.Run(null, Console.Out);
     case ["serve", var url]:
@@ -25,4 +32,17 @@ switch (args)
     default:
         Console.Error.WriteLine(Usage);
         return 64;
+}
+
+// kitchen's arguments: the request's words, and at most one of --approve and --deny anywhere among them.
+static (string Request, ApprovalMode Approval)? KitchenRequest(string[] rest)
+{
+    bool approve = rest.Contains("--approve"), deny = rest.Contains("--deny");
+    var request = string.Join(' ', rest.Where(a => a is not ("--approve" or "--deny")));
+    if ((approve && deny) || string.IsNullOrWhiteSpace(request))
+    {
+        return null;
+    }
+
+    return (request, approve ? ApprovalMode.Approve : deny ? ApprovalMode.Deny : ApprovalMode.Ask);
 }
