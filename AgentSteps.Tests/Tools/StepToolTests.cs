@@ -160,6 +160,75 @@ public class StepToolTests
     }
 
     [Test]
+    public async Task ParallelCalls_KeepReplyOrder_InTheTreeAndInLoopCounts_HoweverTheyFinish()
+    {
+        // "a" finishes last: it waits until "b" has finished.
+        var client = new ScriptedChatClient()
+            .EnqueueToolCalls(("Taste", """{"dish":"a"}"""), ("Taste", """{"dish":"b"}"""))
+            .Enqueue(Plan);
+        var options = new RuntimeOptions { ChatClient = client };
+        var secondDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        options.Use(async (context, next) =>
+        {
+            if (context.Info.Name != "Taste")
+            {
+                return await next(context);
+            }
+
+            if (Equals(context.Arguments[0], "a"))
+            {
+                await secondDone.Task.WaitAsync(TimeSpan.FromSeconds(30));
+                return await next(context);
+            }
+
+            var result = await next(context);
+            secondDone.TrySetResult();
+            return result;
+        });
+        using var runtime = new Runtime(options);
+        await Steps.Create<KitchenAgent>().PlanDinnerAsync("x");
+
+        var tastes = runtime.ExecutedSteps.Where(s => s.Name == "Taste").ToList();
+        Assert.That(tastes.Select(s => s.Arguments["dish"]), Is.EqualTo(new[] { "b", "a" }), "completion order: b first");
+        Assert.That(tastes.Single(s => Equals(s.Arguments["dish"], "a")).Loop, Is.EqualTo(1));
+        Assert.That(tastes.Single(s => Equals(s.Arguments["dish"], "b")).Loop, Is.EqualTo(2));
+        var tree = runtime.FormatTree();
+        Assert.That(tree.IndexOf("Taste #1", StringComparison.Ordinal), Is.LessThan(tree.IndexOf("Taste #2", StringComparison.Ordinal)));
+    }
+
+    [Test]
+    public async Task ApprovalHandler_IsAskedOneCallAtATime_WhenCallsRunInParallel()
+    {
+        int inside = 0, most = 0;
+        var client = new ScriptedChatClient()
+            .EnqueueToolCalls(("OrderIngredients", """{"items":["a"]}"""), ("OrderIngredients", """{"items":["b"]}"""), ("OrderIngredients", """{"items":["c"]}"""))
+            .Enqueue(Plan);
+        var (runtime, agent) = Open(client, o => o.ApprovalHandler = async (_, _) =>
+        {
+            int now = Interlocked.Increment(ref inside);
+            InterlockedMax(ref most, now);
+            await Task.Yield();
+            Interlocked.Decrement(ref inside);
+            return true;
+        });
+        using (runtime)
+        {
+            await agent.PlanDinnerAsync("x");
+        }
+
+        Assert.That(agent.Calls, Has.Count.EqualTo(3));
+        Assert.That(most, Is.EqualTo(1));
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int current;
+        while ((current = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+        }
+    }
+
+    [Test]
     public async Task ToolThatThrows_SendsItsMessageBack_AndTheStepGoesOn()
     {
         var client = new ScriptedChatClient().EnqueueToolCall("LightOven", """{"degrees":500}""").Enqueue(Plan);

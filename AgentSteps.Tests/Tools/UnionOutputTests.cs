@@ -134,6 +134,22 @@ public class UnionOutputTests
     }
 
     [Test]
+    public void AnswerWithOtherCallsInTheReply_EndsTheStep_AndEveryCallHasAResultInMessages()
+    {
+        var client = new ScriptedChatClient()
+            .EnqueueToolCalls(("LookUpPlan", """{"customer":"ada"}"""), ("Answer", """{"Text":"ok"}"""));
+        using var runtime = new Runtime(client);
+        var decision = Steps.Create<Support>().TriageWithTools(SampleTicket);
+
+        Assert.That(decision, Is.EqualTo(new Answer("ok")));
+        Assert.That(runtime.ExecutedSteps.Select(s => s.Name), Is.EqualTo(new[] { "TriageWithTools" }), "the other call did not run");
+        var messages = runtime.ExecutedSteps.Single().Messages;
+        var callIds = messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().Select(c => c.CallId).ToList();
+        var resultIds = messages.SelectMany(m => m.Contents).OfType<FunctionResultContent>().Select(r => r.CallId).ToList();
+        Assert.That(resultIds, Is.EqualTo(callIds));
+    }
+
+    [Test]
     public void VariantsWithoutAttributes_AreTheNonAbstractSubtypesInTheAssembly()
     {
         var client = new ScriptedChatClient().EnqueueToolCall("Square", """{"Side":2}""");

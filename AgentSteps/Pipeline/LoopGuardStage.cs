@@ -26,8 +26,13 @@ internal sealed class LoopGuardStage : IStepMiddleware
     private static async ValueTask<object?> ApproveAsync(StepContext context, Tools.ToolCall call, StepHandler next)
     {
         // The tool round checks for a handler before any call of the reply runs.
-        var handler = context.Runtime.Configuration.ApprovalHandler!;
+        var runtime = context.Runtime;
+        var handler = runtime.Configuration.ApprovalHandler!;
         bool approved;
+
+        // Calls of one reply run at once, but a person answers one question at a time: the run asks one at a time.
+        var gate = runtime.ApprovalGate;
+        await gate.WaitAsync(context.CancellationToken).ConfigureAwait(false);
         try
         {
             approved = await handler(new ToolApprovalRequestContent(call.CallId, call.Content), context.CancellationToken).ConfigureAwait(false);
@@ -37,6 +42,10 @@ internal sealed class LoopGuardStage : IStepMiddleware
             // The handler's own failure is the application's, not the model's: it fails the LLM step.
             call.ApprovalFailure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
             throw;
+        }
+        finally
+        {
+            gate.Release();
         }
 
         if (!approved)

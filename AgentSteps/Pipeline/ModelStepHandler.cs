@@ -61,6 +61,7 @@ internal static class ModelStepHandler
                 var outcome = await ToolRound.RunAsync(context, tools, calls, toolCalls).ConfigureAwait(false);
                 if (outcome.Answered)
                 {
+                    Conversation.AddToolResults(messages, outcome.Results);
                     record.Parsed(outcome.OutputJson!, outcome.Output, outcome.OutputContract);
                     return outcome.Output;
                 }

@@ -44,7 +44,7 @@ internal sealed class StepInterceptor(WorkflowDescriptor workflow, Hosting.RunBi
 
         // A model's tool call reaches here through the proxy, with the ordinal reserved for it in reply order.
         var toolCall = Tools.ToolCall.Take();
-        var step = runtime.StartStep(descriptor, invocation.Arguments, toolCall?.Ordinal ?? 0);
+        var step = runtime.StartStep(descriptor, invocation.Arguments, toolCall);
         var context = new StepContext(descriptor, invocation, step, configuration.HasMiddleware) { ToolCall = toolCall };
         return descriptor.Kind == StepKind.Code ? configuration.CodePipeline(context) : configuration.ModelPipeline(context);
     }

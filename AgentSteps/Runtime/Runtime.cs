@@ -27,6 +27,7 @@ public sealed class Runtime : IDisposable
     // async local rather than two, as each step changes it: a step then costs the smallest execution-context change.
     private static readonly AsyncLocal<object?> s_ambient = new();
 
+    private SemaphoreSlim? _approvalGate;
     private readonly object? _previous; // what was ambient before this runtime: a runtime, a step, or nothing
     private readonly Lock _gate = new();
     private readonly List<ExecutedStep> _executed = [];
@@ -251,8 +252,21 @@ public sealed class Runtime : IDisposable
         }
     }
 
+    /// <summary>Gets the gate that has the run ask <see cref="RuntimeOptions.ApprovalHandler"/> one call at a time.</summary>
+    internal SemaphoreSlim ApprovalGate
+    {
+        get
+        {
+            var gate = Volatile.Read(ref _approvalGate);
+            return gate ?? Interlocked.CompareExchange(ref _approvalGate, new SemaphoreSlim(1, 1), null) ?? _approvalGate!;
+        }
+    }
+
     /// <summary>Creates the record of a step call that is starting now, as a child of the calling step when it belongs to this run.</summary>
-    internal ExecutedStep StartStep(StepDescriptor descriptor, object?[] arguments, int reservedOrdinal = 0)
+    /// <param name="descriptor">The step.</param>
+    /// <param name="arguments">The call's arguments.</param>
+    /// <param name="toolCall">A model's tool call the step runs for, whose place in the run was reserved in reply order.</param>
+    internal ExecutedStep StartStep(StepDescriptor descriptor, object?[] arguments, Tools.ToolCall? toolCall = null)
     {
         if (_disposed)
         {
@@ -273,15 +287,17 @@ public sealed class Runtime : IDisposable
         int ordinal, sequence, entry;
         lock (_gate)
         {
-            ordinal = reservedOrdinal > 0 ? reservedOrdinal : parent is null ? _rootOrdinals.Next(descriptor.Name) : parent.NextChildOrdinal(descriptor.Name);
-            sequence = ++_started;
             _running++;
-            if (_entries is null || _entries.Length <= descriptor.Id)
+            if (toolCall is { Reserved: true } reserved)
             {
-                Array.Resize(ref _entries, Math.Max(descriptor.Id + 1, Math.Max(16, (_entries?.Length ?? 0) * 2)));
+                (ordinal, sequence, entry) = (reserved.Ordinal, reserved.Sequence, reserved.Entry);
             }
-
-            entry = ++_entries[descriptor.Id];
+            else
+            {
+                ordinal = parent is null ? _rootOrdinals.Next(descriptor.Name) : parent.NextChildOrdinal(descriptor.Name);
+                sequence = ++_started;
+                entry = NextEntry(descriptor);
+            }
         }
 
         var clock = Configuration.TimeProvider;
@@ -290,15 +306,27 @@ public sealed class Runtime : IDisposable
     }
 
     /// <summary>
-    /// Reserves the ordinal of a step that <paramref name="parent"/> is about to call as a tool, so that calls started in
-    /// reply order keep their keys however their threads are scheduled.
+    /// Reserves the run's bookkeeping of a step that <paramref name="parent"/> is about to call as a tool (its key's
+    /// ordinal, its place in call order, its entry count), so that calls of one reply, started in reply order, keep their
+    /// keys, tree order and loop counts however their threads are scheduled.
     /// </summary>
-    internal int ReserveChildOrdinal(ExecutedStep parent, string name)
+    internal void Reserve(ExecutedStep parent, StepDescriptor descriptor, Tools.ToolCall call)
     {
         lock (_gate)
         {
-            return parent.NextChildOrdinal(name);
+            call.Reserve(parent.NextChildOrdinal(descriptor.Name), ++_started, NextEntry(descriptor));
         }
+    }
+
+    /// <summary>Counts an entry of <paramref name="descriptor"/> in this run; the caller holds the lock.</summary>
+    private int NextEntry(StepDescriptor descriptor)
+    {
+        if (_entries is null || _entries.Length <= descriptor.Id)
+        {
+            Array.Resize(ref _entries, Math.Max(descriptor.Id + 1, Math.Max(16, (_entries?.Length ?? 0) * 2)));
+        }
+
+        return ++_entries[descriptor.Id];
     }
 
     /// <summary>Keeps a finished step; returns whether it was the last one running in a runtime already disposed.</summary>

@@ -4,11 +4,11 @@ using Microsoft.Extensions.AI;
 namespace AgentSteps.Tools;
 
 /// <summary>
-/// One call a model asked for, as it runs: the provider's call, the ordinal its step was given in reply order (so keys
-/// stay deterministic when calls run in parallel), and what its approval came to. A step tool's call reaches the
+/// One call a model asked for, as it runs: the provider's call, its place in the run, reserved in reply order (so keys,
+/// tree order and loop counts stay deterministic when calls run in parallel), and what its approval came to. A step tool's call reaches the
 /// interceptor through <see cref="Hand"/>, since it goes through the workflow's proxy like a call from code.
 /// </summary>
-internal sealed class ToolCall(FunctionCallContent content, int ordinal)
+internal sealed class ToolCall(FunctionCallContent content)
 {
     [ThreadStatic]
     private static ToolCall? t_pending;
@@ -19,8 +19,19 @@ internal sealed class ToolCall(FunctionCallContent content, int ordinal)
 
     public string Name => Content.Name;
 
+    /// <summary>Gets a value indicating whether the call's place in the run has been reserved.</summary>
+    public bool Reserved { get; private set; }
+
     /// <summary>Gets the ordinal reserved for the call's step among its parent's calls of that step.</summary>
-    public int Ordinal { get; } = ordinal;
+    public int Ordinal { get; private set; }
+
+    /// <summary>Gets the place reserved for the call's step in the run's call order.</summary>
+    public int Sequence { get; private set; }
+
+    /// <summary>Gets the entry of the call's step in the run, which its MaxLoops is checked against.</summary>
+    public int Entry { get; private set; }
+
+    public void Reserve(int ordinal, int sequence, int entry) => (Ordinal, Sequence, Entry, Reserved) = (ordinal, sequence, entry, true);
 
     /// <summary>Gets or sets the failure of the approval handler, which fails the LLM step rather than going back to the model.</summary>
     public ExceptionDispatchInfo? ApprovalFailure { get; set; }

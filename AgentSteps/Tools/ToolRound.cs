@@ -51,7 +51,13 @@ internal static class ToolRound
                 }
                 else if (variant.Contract.TryParse(json, out var value, out found))
                 {
-                    return new Outcome(value, json, variant.Contract, 0, [], []);
+                    // Every call gets its result, so that the step's Messages stay a well-formed conversation.
+                    for (int i = 0; i < calls.Count; i++)
+                    {
+                        results[i] = Result(calls[i], i == outputIndex ? "Answer accepted." : "Not run: the answer in the same reply ended the step.");
+                    }
+
+                    return new Outcome(value, json, variant.Contract, 0, results!, []);
                 }
 
                 errors.AddRange(found.Select(e => $"{variant.Name}: {e}"));
@@ -155,8 +161,8 @@ internal static class ToolRound
         for (int r = 0; r < runs.Count; r++)
         {
             var run = runs[r];
-            var stepName = run.Step?.Step.Name ?? run.External!.Descriptor.Name;
-            runCalls[r] = new ToolCall(run.Call, runtime.ReserveChildOrdinal(context.Step, stepName));
+            runCalls[r] = new ToolCall(run.Call);
+            runtime.Reserve(context.Step, run.Step?.Step ?? run.External!.Descriptor, runCalls[r]);
         }
 
         var cancellationToken = context.CancellationToken;
@@ -303,7 +309,7 @@ internal static class ToolRound
             {
                 var external = run.External!;
                 var runtime = context.Runtime;
-                var step = runtime.StartStep(external.Descriptor, run.Arguments, call.Ordinal);
+                var step = runtime.StartStep(external.Descriptor, run.Arguments, call);
                 var toolContext = new StepContext(external.Descriptor, run.Arguments, step, call, context.CancellationToken);
                 text = (string?)await runtime.Configuration.ToolPipeline(toolContext).ConfigureAwait(false) ?? "null";
             }
