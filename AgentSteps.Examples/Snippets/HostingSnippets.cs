@@ -1,3 +1,4 @@
+using AgentSteps.Examples.Kitchen;
 using AgentSteps.Examples.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -37,6 +38,14 @@ public static class HostingSnippets
             .AddWorkflow<AsyncRecipeWorkflow>(ServiceLifetime.Scoped)
             .Use(new RetryMiddleware(attempts: 3))                   // around every step of the runs the container's workflows open
             .AddRunObserver(new ConsoleObserver());                  // told of every step and every finished run
+    }
+
+    public static void Tools(WebApplicationBuilder builder, IList<ModelContextProtocol.Client.McpClientTool> mcpTools)
+    {
+        builder.Services.AddAgentSteps(options => options.ApprovalHandler = (request, cancellationToken) => ValueTask.FromResult(false))
+            .AddWorkflow<KitchenAgent>()
+            .AddTool(KitchenTools.ConvertUnits)                  // an AIFunction, offered where a step names it in Tools
+            .AddTools(mcpTools);                                 // the tools an MCP server listed
     }
 
     public static void Telemetry()
