@@ -478,6 +478,28 @@ public class StepToolTests
         Assert.That(client.Requests[1].Messages.Single(m => m.Role == ChatRole.Tool).Contents.OfType<FunctionResultContent>().Single().Result, Is.EqualTo("Done."));
     }
 
+    public abstract class NoArguments
+    {
+        [Step, Description("Counts the pantry.")]
+        public virtual Task<int> CountAsync(CancellationToken cancellationToken = default) => Task.FromResult(7);
+
+        [Step(Model = "m", Tools = [nameof(CountAsync)])]
+        public abstract string Go(string request);
+    }
+
+    [Test]
+    public void StepToolWithNoArguments_IsOfferedWithAnEmptyStrictSchema_AndRuns()
+    {
+        var client = new ScriptedChatClient().EnqueueToolCall("CountAsync", "{}").Enqueue("seven");
+        using var runtime = new Runtime(client);
+        Assert.That(Steps.Create<NoArguments>().Go("x"), Is.EqualTo("seven"));
+
+        var schema = ((AIFunctionDeclaration)client.Requests[0].Options!.Tools!.Single()).JsonSchema;
+        Assert.That(schema.GetProperty("properties").EnumerateObject(), Is.Empty);
+        Assert.That(schema.GetProperty("additionalProperties").GetBoolean(), Is.False);
+        Assert.That(client.Requests[1].Messages.Single(m => m.Role == ChatRole.Tool).Contents.OfType<FunctionResultContent>().Single().Result, Is.EqualTo("7"));
+    }
+
     private static ChatResponse ToolReply(string name, string json) =>
         new(new ChatMessage(ChatRole.Assistant, [FunctionCallContent.CreateFromParsedArguments(json, "call_" + Guid.NewGuid().ToString("N"), name,
             static j => JsonSerializer.Deserialize<Dictionary<string, object?>>(j, AIJsonUtilities.DefaultOptions))]))

@@ -171,6 +171,28 @@ public class UnionOutputTests
         Assert.That(runtime.ExecutedSteps.Select(s => s.Name), Does.Contain("LookUpPlan"), "the sample model calls each offered tool once first");
     }
 
+    [JsonDerivedType(typeof(Skip))]
+    [JsonDerivedType(typeof(Reply))]
+    public abstract record Choice;
+
+    public sealed record Skip : Choice;
+
+    public sealed record Reply(string Text) : Choice;
+
+    public abstract class Chooser
+    {
+        [Step(Model = "m")]
+        public abstract Choice Choose(string input);
+    }
+
+    [Test]
+    public void VariantWithNoProperties_IsAnEmptyOutputTool()
+    {
+        var client = new ScriptedChatClient().EnqueueToolCall("Skip", "{}");
+        using var runtime = new Runtime(client);
+        Assert.That(Steps.Create<Chooser>().Choose("x"), Is.InstanceOf<Skip>());
+    }
+
     // Definition errors.
     public abstract record NoVariants;
 

@@ -146,7 +146,14 @@ internal static class StrictSchema
         bool isObject = HasType(node, "object") || node["properties"] is not null;
         if (isObject)
         {
-            if (node["properties"] is not JObject properties || !properties.HasValues)
+            var properties = node["properties"] as JObject;
+            if ((properties is null || !properties.HasValues) && node["additionalProperties"] is JValue { Type: JTokenType.Boolean } closed && !(bool)closed!)
+            {
+                // A class with no properties (a union's variant such as 'record Skip', a tool that takes no arguments) is
+                // an empty object, which strict mode expresses; a dictionary or an untyped object is not closed like this.
+                node["properties"] = properties = new JObject();
+            }
+            else if (properties is null || !properties.HasValues)
             {
                 throw new OutputSchemaException(
                     $"'{path}' is an object with no declared properties (object, dynamic or JToken), which strict mode cannot express; use a concrete type");
