@@ -101,7 +101,7 @@ public class ExternalToolTests
         options.Tools.Add(ConvertUnits([]));
         using var runtime = new Runtime(options);
         var e = Assert.Throws<InvalidOperationException>(() => Steps.Create<Cook>().PlanWithMissingTool("x"));
-        Assert.That(e!.Message, Does.Contain("no_such_tool").And.Contain("'convert_units'").And.Contain("RuntimeOptions.Tools"));
+        Assert.That(e!.Message, Does.Contain("no_such_tool").And.Contain("'convert_units'").And.Contain("RuntimeOptions.Tools").And.Contain("'Weigh'"));
         Assert.That(client.Requests, Is.Empty, "no model call was made");
     }
 

@@ -193,6 +193,17 @@ public class UnionOutputTests
         Assert.That(Steps.Create<Chooser>().Choose("x"), Is.InstanceOf<Skip>());
     }
 
+    [Test]
+    public void UnknownToolInAUnionStep_IsAnsweredWithTheToolsAndTheAnswerTools()
+    {
+        var client = new ScriptedChatClient().EnqueueToolCall("Escalat", "{}").EnqueueToolCall("Answer", """{"Text":"ok"}""");
+        using var runtime = new Runtime(client);
+        Steps.Create<Support>().TriageWithTools(SampleTicket);
+
+        var result = (string)client.Requests[1].Messages.Single(m => m.Role == ChatRole.Tool).Contents.OfType<FunctionResultContent>().Single().Result!;
+        Assert.That(result, Does.Contain("LookUpPlan").And.Contain("to answer, Escalate, Answer"));
+    }
+
     // Definition errors.
     public abstract record NoVariants;
 

@@ -114,6 +114,9 @@ internal sealed class StepDescriptor
     /// <summary>Gets the names this LLM step offers that are not steps of its workflow: tools of <see cref="RuntimeOptions.Tools"/>.</summary>
     public string[]? ExternalToolNames { get; internal set; }
 
+    /// <summary>Gets the names of the workflow's steps, for the error of a tool name that matches nothing (LLM steps with such names only).</summary>
+    public string[]? WorkflowStepNames { get; internal set; }
+
     /// <summary>Gets the external tool this descriptor records calls of (<see cref="StepKind.Tool"/> only).</summary>
     public Tools.ExternalTool? External { get; init; }
 
@@ -196,5 +199,6 @@ internal sealed class StepDescriptor
         StepTools = definition.StepTools;
         ExternalToolNames = definition.ExternalToolNames;
         Union = definition.Union;
+        WorkflowStepNames = definition.WorkflowStepNames;
     }
 }

@@ -412,6 +412,7 @@ internal static class WorkflowInspector
 
             step.StepTools = stepTools.Count > 0 ? [.. stepTools] : null;
             step.ExternalToolNames = external.Count > 0 ? [.. external] : null;
+            step.WorkflowStepNames = external.Count > 0 ? steps.Select(s => s.Method.Name).Distinct(StringComparer.Ordinal).ToArray() : null;
         }
     }
 

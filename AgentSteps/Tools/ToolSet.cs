@@ -20,6 +20,10 @@ internal sealed class ToolSet
         _byName = byName;
         Union = step.Union;
         Names = string.Join(", ", byName.Keys.Where(name => Union?.Find(name) is null));
+        if (Union is not null)
+        {
+            Names = Names.Length == 0 ? $"(to answer) {Union.Names}" : $"{Names}; to answer, {Union.Names}";
+        }
         _options = step.ChatOptions!.Clone();
         _options.Tools = offered;
         if (Union is not null)
@@ -80,7 +84,7 @@ internal sealed class ToolSet
             if (found is null)
             {
                 var known = tools.Count == 0 ? "RuntimeOptions.Tools is empty" : "RuntimeOptions.Tools has " + string.Join(", ", tools.Select(t => $"'{t.Name}'"));
-                var steps = step.StepTools is { Length: > 0 } stepTools ? $"; the workflow's step tools are {string.Join(", ", stepTools.Select(t => $"'{t.Name}'"))}" : string.Empty;
+                var steps = step.WorkflowStepNames is { Length: > 0 } stepNames ? $"; the steps of {step.Workflow} are {string.Join(", ", stepNames.Select(n => $"'{n}'"))}" : string.Empty;
                 throw new InvalidOperationException(
                     $"LLM step '{step.QualifiedName}' offers the tool '{name}', which is neither a step of {step.Workflow} nor in RuntimeOptions.Tools ({known}{steps}). " +
                     "Add the tool to RuntimeOptions.Tools (or with AddTool in the container), or fix the name in Tools on its [Step] attribute.");
