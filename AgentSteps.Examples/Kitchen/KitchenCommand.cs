@@ -105,14 +105,14 @@ public static class KitchenCommand
     }
 
     /// <summary>
-    /// Prints what each tool call of the LLM steps came to, sorted by key so that the list reads the same on every run
-    /// (the calls of one reply run concurrently, so the tree lists them in the order they happened to start).
+    /// Prints what each tool call of the LLM steps came to, in the order the model asked for them (the order of the
+    /// tree), which is the same on every run although the calls of one reply run concurrently.
     /// </summary>
     private static void PrintToolCalls(Runtime runtime, TextWriter output)
     {
         var calls = runtime.ExecutedSteps
             .Where(s => s.Parent is { Kind: StepKind.Llm })
-            .OrderBy(s => s.Key, StringComparer.Ordinal)
+            .OrderBy(s => s.Sequence)
             .ToList();
         if (calls.Count == 0)
         {

@@ -20,4 +20,13 @@ public static class TestingSnippets
         client.Enqueue(_ => throw new HttpRequestException("down"));
         return client;
     }
+
+    public static ScriptedChatClient ToolCalls()
+    {
+        var client = new ScriptedChatClient()
+            .EnqueueToolCall("SearchRecipesAsync", """{"query":"leek"}""")                  // one call
+            .EnqueueToolCalls(("Taste", """{"dish":"a"}"""), ("Taste", """{"dish":"b"}"""))  // two calls in one reply
+            .Enqueue("""{"Dish":"soup","Steps":["boil"]}""");                               // then the answer
+        return client;
+    }
 }

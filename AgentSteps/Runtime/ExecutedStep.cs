@@ -114,10 +114,11 @@ public sealed class ExecutedStep
     }
 
     /// <summary>
-    /// Gets the position of this call among all the run's calls, in call order: the trace lists steps by it, since
-    /// <see cref="StartedAt"/> ties under a fixed or coarse clock and parallel branches would then print in completion order.
+    /// Gets the position of this call among all the run's calls, in call order (1 for the first): the trace lists steps by
+    /// it, since <see cref="StartedAt"/> ties under a fixed or coarse clock and parallel branches would then print in
+    /// completion order. The tool calls of one model reply get theirs in the reply's order, however they are scheduled.
     /// </summary>
-    internal int Sequence { get; }
+    public int Sequence { get; }
 
     /// <summary>Gets the runtime that recorded the step.</summary>
     internal Runtime Owner { get; }
