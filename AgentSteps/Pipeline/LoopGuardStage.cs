@@ -30,7 +30,9 @@ internal sealed class LoopGuardStage : IStepMiddleware
         bool approved;
         try
         {
-            approved = await handler(new ToolApprovalRequestContent(call.CallId, call.Content), context.CancellationToken).ConfigureAwait(false);
+            // Some servers send calls without ids, which the request type refuses: the step's key stands in for the id.
+            var requestId = string.IsNullOrWhiteSpace(call.CallId) ? context.Step.Key : call.CallId;
+            approved = await handler(new ToolApprovalRequestContent(requestId, call.Content), context.CancellationToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {
