@@ -32,7 +32,7 @@ internal sealed class LoopGuardStage : IStepMiddleware
         {
             // Some servers send calls without ids, which the request type refuses: the step's key stands in for the id.
             var requestId = string.IsNullOrWhiteSpace(call.CallId) ? context.Step.Key : call.CallId;
-            approved = await handler(new ToolApprovalRequestContent(requestId, call.Content), context.CancellationToken).ConfigureAwait(false);
+            approved = await handler(new ToolApprovalRequestContent(requestId, call.Content), call.CancellationToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {

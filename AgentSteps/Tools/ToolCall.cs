@@ -22,6 +22,9 @@ internal sealed class ToolCall(FunctionCallContent content, int ordinal)
     /// <summary>Gets the ordinal reserved for the call's step among its parent's calls of that step.</summary>
     public int Ordinal { get; } = ordinal;
 
+    /// <summary>Gets the token of the LLM step that made the call, which its approval waits on whether or not the tool takes one.</summary>
+    public CancellationToken CancellationToken { get; init; }
+
     /// <summary>Gets or sets the failure of the approval handler, which fails the LLM step rather than going back to the model.</summary>
     public ExceptionDispatchInfo? ApprovalFailure { get; set; }
 

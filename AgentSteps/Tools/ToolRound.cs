@@ -156,7 +156,7 @@ internal static class ToolRound
         {
             var run = runs[r];
             var stepName = run.Step?.Step.Name ?? run.External!.Descriptor.Name;
-            runCalls[r] = new ToolCall(run.Call, runtime.ReserveChildOrdinal(context.Step, stepName));
+            runCalls[r] = new ToolCall(run.Call, runtime.ReserveChildOrdinal(context.Step, stepName)) { CancellationToken = context.CancellationToken };
         }
 
         var cancellationToken = context.CancellationToken;
