@@ -197,7 +197,9 @@ internal static class ToolRound
                 if (tasks[r].IsCanceled)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    throw new OperationCanceledException();
+
+                    // Not the step's cancellation (an approval handler's own OperationCanceledException): rethrown as it was.
+                    tasks[r].GetAwaiter().GetResult();
                 }
 
                 results[runs[r].Index] = tasks[r].Result;
