@@ -667,6 +667,42 @@ public class ToolAttackTests
         Assert.That(runtime.ExecutedSteps.Select(s => s.Name), Is.EquivalentTo(new[] { "Order", "PlanAsync" }));
     }
 
+    [Test]
+    public async Task AsyncLlmStep_WhoseSyncToolAwaitsApproval_ReturnsItsTaskToTheCaller_WithoutBlockingIt()
+    {
+        // The model's reply arrives synchronously (a cache, a replay, this script); the approval waits for a person. The
+        // caller of an async step must get its task back rather than be blocked: a UI thread that shows the approval
+        // dialog would otherwise never show it.
+        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var answer = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var client = new ScriptedChatClient().EnqueueToolCall("Order", """{"item":"a"}""").Enqueue(PlanJson);
+        var (runtime, kitchen) = Open(client, o => o.ApprovalHandler = async (_, _) =>
+        {
+            asked.TrySetResult();
+            return await answer.Task;
+        });
+        using (runtime)
+        {
+            Task<Plan>? plan = null;
+            using var returned = new ManualResetEventSlim();
+            var flow = ExecutionContext.Capture()!;
+            var thread = new Thread(() => ExecutionContext.Run(flow, _ =>
+            {
+                plan = kitchen.PlanAsync("x");
+                returned.Set();
+            }, null));
+            thread.Start();
+            await asked.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            bool returnedBeforeApproval = returned.Wait(TimeSpan.FromSeconds(10));
+            answer.SetResult(true);
+            thread.Join();
+            Assert.That(returnedBeforeApproval, Is.True, "PlanAsync blocked its caller until the approval was answered");
+            Assert.That((await plan!.WaitAsync(TimeSpan.FromSeconds(30))).Dish, Is.EqualTo("soup"));
+        }
+
+        Assert.That(kitchen.Calls, Is.EqualTo(new[] { "order:a" }));
+    }
+
     private sealed class EndObserver : IRunObserver
     {
         private int _runs;
