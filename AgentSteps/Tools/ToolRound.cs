@@ -283,14 +283,14 @@ internal static class ToolRound
             if (run.Step is { } tool)
             {
                 object? returned;
-                ToolCall.Hand(call);
-                try
+                if (!tool.Step.Shape.IsAsync && (tool.Step.Attribute.RequiresApproval || tool.Step.Kind != StepKind.Code))
                 {
-                    returned = tool.Call(context.Proxy!, run.Arguments);
+                    // A sync step that waits on a person or a model blocks the thread that calls it: not the LLM step's caller.
+                    returned = await Task.Run(() => CallStep(context, tool, run, call), CancellationToken.None).ConfigureAwait(false);
                 }
-                finally
+                else
                 {
-                    ToolCall.Hand(null);
+                    returned = CallStep(context, tool, run, call);
                 }
 
                 text = StepResultText(await tool.Step.Shape.FromBody(returned).ConfigureAwait(false));
@@ -317,6 +317,20 @@ internal static class ToolRound
         {
             failure.Throw();
             throw;
+        }
+    }
+
+    /// <summary>Calls the step tool through the proxy, handing it the call on this thread.</summary>
+    private static object? CallStep(StepContext context, StepTool tool, Run run, ToolCall call)
+    {
+        ToolCall.Hand(call);
+        try
+        {
+            return tool.Call(context.Proxy!, run.Arguments);
+        }
+        finally
+        {
+            ToolCall.Hand(null);
         }
     }
 
