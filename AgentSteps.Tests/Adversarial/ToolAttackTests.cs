@@ -654,7 +654,7 @@ public class ToolAttackTests
         Task<Plan> plan;
         using (runtime)
         {
-            // Order is a sync step: as a tool it blocks the thread that runs it until approved, so the call starts elsewhere.
+            // Started on the pool so this flow can dispose the runtime while the approval is pending.
             plan = Task.Run(() => kitchen.PlanAsync("x"));
             await asked.Task.WaitAsync(TimeSpan.FromSeconds(30));
         }
