@@ -234,6 +234,22 @@ public class ToolWireTests
     }
 
     [Test]
+    public async Task DuplicateKeyInTheArgumentsOnTheWire_IsAnError_NotTheLastValue()
+    {
+        _server
+            .ReplyToolCalls(("call_dup", "Taste", """{"dish":"a","dish":"b"}"""))
+            .ReplyContent(PlanJson);
+        var (runtime, kitchen) = Open();
+        using (runtime)
+        {
+            await kitchen.PlanDinnerAsync("x");
+        }
+
+        Assert.That(kitchen.Calls, Is.Empty);
+        Assert.That(_server.Requests[1].ToolMessages.Single().Content, Does.StartWith("Error: the arguments do not fit").And.Contain("dish"));
+    }
+
+    [Test]
     public async Task ParallelToolCalls_BothRunAtOnce_AreRecordedUnderTheLlmStepInReplyOrder_AndBothAnswered()
     {
         _server

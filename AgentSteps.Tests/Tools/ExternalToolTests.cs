@@ -169,6 +169,39 @@ public class ExternalToolTests
         Assert.That(deepest.Parent!.Exception, Is.Null, "the sub-agent was told and answered");
     }
 
+    public abstract class Delegators
+    {
+        [Step(Model = "m", Tools = [nameof(Second)])]
+        public abstract string First(string task);
+
+        [Step(Model = "m", Tools = [nameof(First)])]
+        public abstract string Second(string task);
+    }
+
+    public abstract class BoundedDelegators
+    {
+        [Step(Model = "m", Tools = [nameof(Second)])]
+        public abstract string First(string task);
+
+        [Step(Model = "m", MaxLoops = 2, Tools = [nameof(First)])]
+        public abstract string Second(string task);
+    }
+
+    [Test]
+    public void LlmStepsThatOfferEachOther_WithoutMaxLoops_FailAtCreate()
+    {
+        var e = Assert.Throws<WorkflowDefinitionException>(() => Steps.Create<Delegators>());
+        Assert.That(e!.Message, Does.Contain("Delegators.First -> Delegators.Second -> Delegators.First").And.Contain("MaxLoops"));
+    }
+
+    [Test]
+    public void LlmStepsThatOfferEachOther_WithMaxLoops_DelegateUntilTheBound()
+    {
+        using var runtime = new Runtime(new SampleChatClient());
+        Assert.That(Steps.Create<BoundedDelegators>().First("x"), Does.StartWith("Sample reply"));
+        Assert.That(runtime.ExecutedSteps.Count(s => s.Exception is MaxLoopsExceededException), Is.EqualTo(1));
+    }
+
     [Test]
     public void MaxToolCalls_BelowOne_IsRejected()
     {

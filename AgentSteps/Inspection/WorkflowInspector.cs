@@ -414,6 +414,68 @@ internal static class WorkflowInspector
             step.ExternalToolNames = external.Count > 0 ? [.. external] : null;
             step.WorkflowStepNames = external.Count > 0 ? steps.Select(s => s.Method.Name).Distinct(StringComparer.Ordinal).ToArray() : null;
         }
+
+        if (problems.Count == 0)
+        {
+            FindUnboundedDelegation(steps, problems);
+        }
+    }
+
+    /// <summary>
+    /// Finds LLM steps that offer each other as tools in a cycle (A offers B, B offers A) with no MaxLoops on any step of
+    /// the cycle: nothing would stop a model that keeps delegating, since each step makes only one call.
+    /// </summary>
+    private static void FindUnboundedDelegation(List<StepDescriptor> steps, List<string> problems)
+    {
+        var reported = new HashSet<StepDescriptor>();
+        foreach (var start in steps)
+        {
+            if (start.StepTools is null || start.MaxLoops > 0 || reported.Contains(start))
+            {
+                continue;
+            }
+
+            // Depth-first over LLM tool edges through steps without MaxLoops, looking for a way back to the start.
+            var path = new List<StepDescriptor> { start };
+            var onPath = new HashSet<StepDescriptor> { start };
+            if (FindCycle(start, start, path, onPath) is { } cycle)
+            {
+                foreach (var member in cycle)
+                {
+                    reported.Add(member);
+                }
+
+                problems.Add($"LLM steps {string.Join(" -> ", cycle.Append(start).Select(s => s.QualifiedName))} offer each other as tools, " +
+                             "but none of them sets MaxLoops, so a model that keeps delegating would never stop. Set MaxLoops on one of them.");
+            }
+        }
+
+        static List<StepDescriptor>? FindCycle(StepDescriptor start, StepDescriptor current, List<StepDescriptor> path, HashSet<StepDescriptor> onPath)
+        {
+            foreach (var tool in current.StepTools ?? [])
+            {
+                var next = tool.Step;
+                if (ReferenceEquals(next, start))
+                {
+                    return [.. path];
+                }
+
+                if (next.Kind != StepKind.Llm || next.MaxLoops > 0 || next.StepTools is null || !onPath.Add(next))
+                {
+                    continue;
+                }
+
+                path.Add(next);
+                if (FindCycle(start, next, path, onPath) is { } found)
+                {
+                    return found;
+                }
+
+                path.RemoveAt(path.Count - 1);
+            }
+
+            return null;
+        }
     }
 
     /// <summary>

@@ -73,9 +73,13 @@ public sealed class ScriptedChatClient : IChatClient
         foreach (var (name, argumentsJson) in calls)
         {
             var callId = "call_" + Interlocked.Increment(ref _callIds).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            contents.Add(FunctionCallContent.CreateFromParsedArguments(
+            var call = FunctionCallContent.CreateFromParsedArguments(
                 argumentsJson ?? "{}", callId, name,
-                static json => System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, object?>>(json, AIJsonUtilities.DefaultOptions)));
+                static json => System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, object?>>(json, AIJsonUtilities.DefaultOptions));
+
+            // As a provider's client keeps its own tool call, the script keeps the text it was given.
+            call.RawRepresentation = new Models.ScriptedArguments(argumentsJson ?? "{}");
+            contents.Add(call);
         }
 
         return Enqueue(_ => new ChatResponse(new ChatMessage(ChatRole.Assistant, [.. contents])) { FinishReason = ChatFinishReason.ToolCalls });

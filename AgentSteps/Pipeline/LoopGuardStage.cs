@@ -32,10 +32,12 @@ internal sealed class LoopGuardStage : IStepMiddleware
 
         // Calls of one reply run at once, but a person answers one question at a time: the run asks one at a time.
         var gate = runtime.ApprovalGate;
-        await gate.WaitAsync(context.CancellationToken).ConfigureAwait(false);
+        await gate.WaitAsync(call.CancellationToken).ConfigureAwait(false);
         try
         {
-            approved = await handler(new ToolApprovalRequestContent(call.CallId, call.Content), context.CancellationToken).ConfigureAwait(false);
+            // Some servers send calls without ids, which the request type refuses: the step's key stands in for the id.
+            var requestId = string.IsNullOrWhiteSpace(call.CallId) ? context.Step.Key : call.CallId;
+            approved = await handler(new ToolApprovalRequestContent(requestId, call.Content), call.CancellationToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {

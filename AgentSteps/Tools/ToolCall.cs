@@ -33,6 +33,9 @@ internal sealed class ToolCall(FunctionCallContent content)
 
     public void Reserve(int ordinal, int sequence, int entry) => (Ordinal, Sequence, Entry, Reserved) = (ordinal, sequence, entry, true);
 
+    /// <summary>Gets the token of the LLM step that made the call, which its approval waits on whether or not the tool takes one.</summary>
+    public CancellationToken CancellationToken { get; init; }
+
     /// <summary>Gets or sets the failure of the approval handler, which fails the LLM step rather than going back to the model.</summary>
     public ExceptionDispatchInfo? ApprovalFailure { get; set; }
 

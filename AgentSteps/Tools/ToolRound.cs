@@ -161,7 +161,7 @@ internal static class ToolRound
         for (int r = 0; r < runs.Count; r++)
         {
             var run = runs[r];
-            runCalls[r] = new ToolCall(run.Call);
+            runCalls[r] = new ToolCall(run.Call) { CancellationToken = context.CancellationToken };
             runtime.Reserve(context.Step, run.Step?.Step ?? run.External!.Descriptor, runCalls[r]);
         }
 
@@ -203,7 +203,9 @@ internal static class ToolRound
                 if (tasks[r].IsCanceled)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    throw new OperationCanceledException();
+
+                    // Not the step's cancellation (an approval handler's own OperationCanceledException): rethrown as it was.
+                    tasks[r].GetAwaiter().GetResult();
                 }
 
                 results[runs[r].Index] = tasks[r].Result;
@@ -290,14 +292,14 @@ internal static class ToolRound
             if (run.Step is { } tool)
             {
                 object? returned;
-                ToolCall.Hand(call);
-                try
+                if (!tool.Step.Shape.IsAsync && (tool.Step.Attribute.RequiresApproval || tool.Step.Kind != StepKind.Code))
                 {
-                    returned = tool.Call(context.Proxy!, run.Arguments);
+                    // A sync step that waits on a person or a model blocks the thread that calls it: not the LLM step's caller.
+                    returned = await Task.Run(() => CallStep(context, tool, run, call), CancellationToken.None).ConfigureAwait(false);
                 }
-                finally
+                else
                 {
-                    ToolCall.Hand(null);
+                    returned = CallStep(context, tool, run, call);
                 }
 
                 var value = await tool.Step.Shape.FromBody(returned).ConfigureAwait(false);
@@ -330,6 +332,20 @@ internal static class ToolRound
         }
     }
 
+    /// <summary>Calls the step tool through the proxy, handing it the call on this thread.</summary>
+    private static object? CallStep(StepContext context, StepTool tool, Run run, ToolCall call)
+    {
+        ToolCall.Hand(call);
+        try
+        {
+            return tool.Call(context.Proxy!, run.Arguments);
+        }
+        finally
+        {
+            ToolCall.Hand(null);
+        }
+    }
+
     /// <summary>Gets the call's arguments as JSON text, or why they cannot be read.</summary>
     private static bool ArgumentsJson(FunctionCallContent call, int maxLength, out string json, out string? error)
     {
@@ -343,7 +359,11 @@ internal static class ToolRound
 
         try
         {
-            json = call.Arguments is null ? "{}" : JsonSerializer.Serialize(call.Arguments, AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>)));
+            // The text the model sent, where the provider's client kept it: read strictly, a duplicate key is an error rather
+            // than the last value silently winning, as the parsed dictionary would have it.
+            json = RawArguments(call) ?? (call.Arguments is null
+                ? "{}"
+                : JsonSerializer.Serialize(call.Arguments, AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>))));
         }
         catch (Exception e) when (e is NotSupportedException or JsonException or InvalidOperationException or ArgumentException)
         {
@@ -359,6 +379,14 @@ internal static class ToolRound
 
         return true;
     }
+
+    /// <summary>Gets the arguments as the model sent them: the OpenAI client's tool call, or a scripted call's text.</summary>
+    private static string? RawArguments(FunctionCallContent call) => call.RawRepresentation switch
+    {
+        OpenAI.Chat.ChatToolCall { FunctionArguments: { } arguments } => arguments.ToString(),
+        Models.ScriptedArguments scripted => scripted.Json,
+        _ => null,
+    };
 
     private static string ArgumentsError(string tool, IReadOnlyList<string> errors)
     {
