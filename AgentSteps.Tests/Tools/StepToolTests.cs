@@ -500,6 +500,29 @@ public class StepToolTests
         Assert.That(client.Requests[1].Messages.Single(m => m.Role == ChatRole.Tool).Contents.OfType<FunctionResultContent>().Single().Result, Is.EqualTo("7"));
     }
 
+    public abstract class Documented
+    {
+        /// <summary>Counts the jars in the pantry.</summary>
+        /// <param name="shelf">The shelf to count.</param>
+        /// <returns>The number of jars.</returns>
+        [Step]
+        public virtual int CountJars(string shelf) => 3;
+
+        [Step(Model = "m", Tools = [nameof(CountJars)]), Description("Count.")]
+        public abstract string Go(string request);
+    }
+
+    [Test]
+    public void StepToolWithoutDescription_IsDescribedByItsXmlDocSummary()
+    {
+        var client = new ScriptedChatClient("done");
+        using var runtime = new Runtime(client);
+        Steps.Create<Documented>().Go("x");
+
+        var tool = (AIFunctionDeclaration)client.Requests[0].Options!.Tools!.Single();
+        Assert.That(tool.Description, Is.EqualTo("Counts the jars in the pantry."));
+    }
+
     private static ChatResponse ToolReply(string name, string json) =>
         new(new ChatMessage(ChatRole.Assistant, [FunctionCallContent.CreateFromParsedArguments(json, "call_" + Guid.NewGuid().ToString("N"), name,
             static j => JsonSerializer.Deserialize<Dictionary<string, object?>>(j, AIJsonUtilities.DefaultOptions))]))
