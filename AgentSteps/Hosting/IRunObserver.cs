@@ -32,4 +32,25 @@ public interface IRunObserver
     void OnRunCompleted(Runtime run)
     {
     }
+
+    /// <summary>
+    /// Called as a model's text for an LLM step arrives. An observer that implements this makes every LLM step stream
+    /// its reply from the model, as a watcher does (see <see cref="Runtime.WatchAsync"/>).
+    /// </summary>
+    /// <param name="modelText">The text: the new piece, the text so far and, for JSON output, the partial document.</param>
+    void OnModelText(ModelTextEvent modelText)
+    {
+    }
+
+    /// <summary>Called when a model asks an LLM step for a tool call, before the call runs.</summary>
+    /// <param name="toolCall">The call.</param>
+    void OnToolCall(ToolCallEvent toolCall)
+    {
+    }
+
+    /// <summary>Called when a human step asks a person for input.</summary>
+    /// <param name="request">The request: the step's key, the question and the answer's schema.</param>
+    void OnHumanInputRequested(HumanInputRequestedEvent request)
+    {
+    }
 }

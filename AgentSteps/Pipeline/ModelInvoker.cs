@@ -13,6 +13,7 @@ internal static class ModelInvoker
     public static ChatOptions Start(StepContext context, ChatOptions options, List<ChatMessage> messages, int call)
     {
         var descriptor = context.Descriptor;
+        BudgetGuard.BeforeModelCall(context, options.ModelId!);
         var last = messages[^1];
         context.Step.Owner.Log.ModelCall(descriptor, options.ModelId!, call, last.Role == ChatRole.Tool ? ToolResults(last) : last.Text);
         context.Step.ModelRecord.CountCall();

@@ -41,6 +41,7 @@ internal static class ModelStepHandler
             ChatResponse? response;
             try
             {
+                using var lease = await ModelCallLimiter.EnterAsync(context, cancellationToken).ConfigureAwait(false);
                 response = await client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -23,6 +23,8 @@ internal sealed class RecordStage : IStepMiddleware
             notify.StepStarted(step);
         }
 
+        runtime.Events?.Publish(new StepStartedEvent(step));
+
         try
         {
             var result = await next(context).ConfigureAwait(false);
@@ -36,11 +38,14 @@ internal sealed class RecordStage : IStepMiddleware
         }
         finally
         {
+            context.ReleaseCancellation();
             bool lastAfterDispose = runtime.Record(step);
             if (notify.HasObservers)
             {
                 notify.StepCompleted(step);
             }
+
+            runtime.Events?.Publish(new StepCompletedEvent(step));
 
             if (lastAfterDispose)
             {

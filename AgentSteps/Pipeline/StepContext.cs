@@ -14,6 +14,8 @@ public sealed class StepContext
     private readonly object?[] _arguments;
     private readonly IInvocationProceedInfo? _proceed;
     private ConcurrentDictionary<string, object?>? _items;
+    private CancellationTokenSource? _linked;
+    private List<CancellationTokenSource>? _earlierLinks;
 
     internal StepContext(StepDescriptor descriptor, IInvocation invocation, ExecutedStep step, bool mayAwaitBeforeBody)
     {
@@ -52,7 +54,13 @@ public sealed class StepContext
     public IReadOnlyList<object?> Arguments => _arguments;
 
     /// <summary>Gets the token that cancels the step: its <see cref="System.Threading.CancellationToken"/> parameter, or none.</summary>
-    public CancellationToken CancellationToken =>
+    /// <remarks>
+    /// The built-in stages may link more to it (the run's cancellation, a time limit, a stream's consumer stopping): the
+    /// token then cancels when any of them does.
+    /// </remarks>
+    public CancellationToken CancellationToken => _linked?.Token ?? OwnToken;
+
+    private CancellationToken OwnToken =>
         Descriptor.CancellationTokenIndex < 0 ? ToolCancellationToken : (CancellationToken)_arguments[Descriptor.CancellationTokenIndex]!;
 
     /// <summary>Gets a bag for state that middleware keeps for this call; created on first use.</summary>
@@ -80,6 +88,40 @@ public sealed class StepContext
 
     /// <summary>Gets the token of the LLM step that called an external tool, which has no parameter of its own to carry one.</summary>
     private CancellationToken ToolCancellationToken { get; }
+
+    /// <summary>
+    /// Makes <see cref="CancellationToken"/> cancel when <paramref name="other"/> does too. Called by stages before the
+    /// step's body or model call runs; <see cref="ReleaseCancellation"/> frees the links when the step ends.
+    /// </summary>
+    internal void LinkCancellation(CancellationToken other)
+    {
+        if (!other.CanBeCanceled)
+        {
+            return;
+        }
+
+        var current = CancellationToken;
+        var linked = current.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(current, other) : CancellationTokenSource.CreateLinkedTokenSource(other);
+        if (_linked is not null)
+        {
+            (_earlierLinks ??= []).Add(_linked);
+        }
+
+        _linked = linked;
+    }
+
+    /// <summary>Frees the links <see cref="LinkCancellation"/> made; the step has ended.</summary>
+    internal void ReleaseCancellation()
+    {
+        _linked?.Dispose();
+        if (_earlierLinks is not null)
+        {
+            foreach (var link in _earlierLinks)
+            {
+                link.Dispose();
+            }
+        }
+    }
 
     /// <summary>Runs a code step's own body and returns what it returned (a task for an async step).</summary>
     internal object? InvokeBody()

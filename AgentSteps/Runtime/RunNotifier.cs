@@ -11,6 +11,16 @@ internal sealed class RunNotifier(IRunObserver[] observers, RuntimeLog log)
     /// <summary>Gets a value indicating whether anyone is told anything, so that a step skips the calls when no one is.</summary>
     public bool HasObservers { get; } = observers.Length > 0;
 
+    /// <summary>Gets a value indicating whether an observer implements <see cref="IRunObserver.OnModelText"/>, so that LLM steps stream.</summary>
+    public bool WantsModelText { get; } = observers.Any(o => Implements(o, nameof(IRunObserver.OnModelText)));
+
+    public void ModelText(ModelTextEvent modelText) => Tell(modelText, static (observer, e) => observer.OnModelText(e), nameof(IRunObserver.OnModelText));
+
+    public void ToolCall(ToolCallEvent toolCall) => Tell(toolCall, static (observer, e) => observer.OnToolCall(e), nameof(IRunObserver.OnToolCall));
+
+    public void HumanInputRequested(HumanInputRequestedEvent request) =>
+        Tell(request, static (observer, e) => observer.OnHumanInputRequested(e), nameof(IRunObserver.OnHumanInputRequested));
+
     public void StepStarted(ExecutedStep step) => Tell(step, static (observer, s) => observer.OnStepStarted(s), nameof(IRunObserver.OnStepStarted));
 
     public void StepCompleted(ExecutedStep step) => Tell(step, static (observer, s) => observer.OnStepCompleted(s), nameof(IRunObserver.OnStepCompleted));
@@ -32,6 +42,21 @@ internal sealed class RunNotifier(IRunObserver[] observers, RuntimeLog log)
                 Report(observer, name, e);
             }
         }
+    }
+
+    /// <summary>Gets whether the observer's class implements the interface method itself rather than keeping its empty default.</summary>
+    private static bool Implements(IRunObserver observer, string method)
+    {
+        var map = observer.GetType().GetInterfaceMap(typeof(IRunObserver));
+        for (int i = 0; i < map.InterfaceMethods.Length; i++)
+        {
+            if (map.InterfaceMethods[i].Name == method)
+            {
+                return map.TargetMethods[i].DeclaringType != typeof(IRunObserver);
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Logs a failed observer; a log sink that throws while doing so is ignored too, as the observer was.</summary>

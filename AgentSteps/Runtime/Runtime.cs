@@ -27,6 +27,7 @@ public sealed class Runtime : IDisposable
     // async local rather than two, as each step changes it: a step then costs the smallest execution-context change.
     private static readonly AsyncLocal<object?> s_ambient = new();
 
+    private RunEventHub? _events;
     private SemaphoreSlim? _approvalGate;
     private readonly object? _previous; // what was ambient before this runtime: a runtime, a step, or nothing
     private readonly Lock _gate = new();
@@ -249,6 +250,56 @@ public sealed class Runtime : IDisposable
         if (Interlocked.Exchange(ref _completed, 1) == 0)
         {
             Configuration.Notify.RunCompleted(this);
+            Events?.Complete(this);
+        }
+    }
+
+    /// <summary>Gets the run's watchers, or <see langword="null"/> while no one has watched it.</summary>
+    internal RunEventHub? Events => Volatile.Read(ref _events);
+
+    /// <summary>
+    /// Watches the run: yields each <see cref="RunEvent"/> as it happens (steps starting and ending, model text as it
+    /// streams, tool calls, requests for human input), ending with <see cref="RunCompletedEvent"/> when the run ends.
+    /// While anything watches, every LLM step streams its reply from the model, so the text arrives as it is written.
+    /// </summary>
+    /// <param name="cancellationToken">Stops watching (the run goes on).</param>
+    /// <returns>The events, from the moment of this call; a run that has ended yields only its end.</returns>
+    /// <remarks>
+    /// The watcher is registered when this method is called, not when enumeration starts, so call it before starting
+    /// the work to watch. Each watcher has its own buffer, and a slow watcher never slows the run: while it is more than
+    /// 1,000 events behind, <see cref="ModelTextEvent"/>s are dropped for it (the next one it gets still holds the whole
+    /// text so far); step, tool-call, human-input and run events are never dropped.
+    /// </remarks>
+    public IAsyncEnumerable<RunEvent> WatchAsync(CancellationToken cancellationToken = default)
+    {
+        var hub = Volatile.Read(ref _events) ?? Interlocked.CompareExchange(ref _events, new RunEventHub(), null) ?? _events!;
+        var watcher = hub.Add(this);
+        if (Volatile.Read(ref _completed) == 1)
+        {
+            hub.Complete(this); // the run ended before this hub existed; Complete runs once per hub
+        }
+
+        return ReadAsync(hub, watcher, cancellationToken);
+    }
+
+    private static async IAsyncEnumerable<RunEvent> ReadAsync(
+        RunEventHub hub, RunEventHub.Watcher watcher, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                var runEvent = await watcher.TakeAsync(cancellationToken).ConfigureAwait(false);
+                yield return runEvent;
+                if (runEvent.Kind == RunEventKind.RunCompleted)
+                {
+                    yield break;
+                }
+            }
+        }
+        finally
+        {
+            hub.Remove(watcher);
         }
     }
 

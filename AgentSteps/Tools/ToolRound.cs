@@ -83,6 +83,18 @@ internal static class ToolRound
             throw new MaxToolCallsExceededException(descriptor.QualifiedName, descriptor.Attribute.MaxToolCalls, requested);
         }
 
+        var runtime = context.Runtime;
+        var notify = runtime.Configuration.Notify;
+        if (notify.HasObservers || runtime.Events is not null)
+        {
+            foreach (var call in calls)
+            {
+                var toolCall = new ToolCallEvent(context.Step, call);
+                notify.ToolCall(toolCall);
+                runtime.Events?.Publish(toolCall);
+            }
+        }
+
         // Every call is checked before any runs, so that a reply's calls either start together or are answered with errors.
         var runs = new List<Run>(calls.Count);
         bool needsApproval = false;
@@ -147,7 +159,6 @@ internal static class ToolRound
             }
         }
 
-        var runtime = context.Runtime;
         if (needsApproval && runtime.Configuration.ApprovalHandler is null)
         {
             var name = runs.First(r => r.Step?.Step.Attribute.RequiresApproval == true || r.External?.RequiresApproval == true).Call.Name;
