@@ -138,7 +138,7 @@ public class DefinitionAttackTests
     [
         typeof(AsyncVoid), typeof(SpanParameter), typeof(TwoTokens), typeof(EmptyModel), typeof(UnknownPlaceholder),
         typeof(UnbalancedPlaceholder), typeof(RefParameter), typeof(OutParameter), typeof(StaticStep), typeof(PrivateStep),
-        typeof(StreamingStep), typeof(ObjectOutput), typeof(DynamicOutput), typeof(InterfaceOutput), typeof(ModelOnCodeStep),
+        typeof(ObjectOutput), typeof(DynamicOutput), typeof(InterfaceOutput), typeof(ModelOnCodeStep),
     ];
 
     [TestCaseSource(nameof(s_mustFail))]

@@ -25,12 +25,10 @@ public class StepsCreateTests
 
     public abstract class AsyncEnumerableStep
     {
+        private readonly int[] _numbers = [1];
+
         [Step]
-        public virtual async IAsyncEnumerable<int> Run()
-        {
-            await Task.Yield();
-            yield return 1;
-        }
+        public virtual ReadOnlySpan<int> Run() => _numbers;
     }
 
     public abstract class UnknownPlaceholder
@@ -222,7 +220,7 @@ public class StepsCreateTests
     public void Create_UnsupportedReturnType_ThrowsListingSupportedShapes()
     {
         var e = CreateFails<AsyncEnumerableStep>();
-        Assert.That(e.Message, Does.Contain("'AsyncEnumerableStep.Run' returns IAsyncEnumerable").And.Contain("Return T, void, Task, Task<T>, ValueTask or ValueTask<T>"));
+        Assert.That(e.Message, Does.Contain("'AsyncEnumerableStep.Run' returns ReadOnlySpan").And.Contain("Return T, void, Task, Task<T>, ValueTask, ValueTask<T> or IAsyncEnumerable<T>"));
     }
 
     [Test]

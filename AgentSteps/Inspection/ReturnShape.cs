@@ -15,6 +15,12 @@ internal abstract class ReturnShape
     /// <summary>Gets a value indicating whether the method returns a task.</summary>
     public abstract bool IsAsync { get; }
 
+    /// <summary>
+    /// Gets the type of the items of a step that returns <see cref="IAsyncEnumerable{T}"/>, or <see langword="null"/>:
+    /// such a step's pipeline result is the list of the items it yielded.
+    /// </summary>
+    public virtual Type? ItemType => null;
+
     /// <summary>Turns what a step body returned into the pipeline's result.</summary>
     public abstract ValueTask<object?> FromBody(object? returnValue);
 
@@ -104,7 +110,9 @@ internal abstract class ReturnShape
 
             if (definition == typeof(IAsyncEnumerable<>))
             {
-                return null;
+                return returnType.ContainsGenericParameters
+                    ? new OpenShape()
+                    : (ReturnShape)Activator.CreateInstance(typeof(StreamShape<>).MakeGenericType(returnType.GetGenericArguments()))!;
             }
         }
 
@@ -207,5 +215,32 @@ internal abstract class ReturnShape
         private static async ValueTask<object?> AwaitAsync(ValueTask<T> task) => await task.ConfigureAwait(false);
 
         private static async Task<T> ConvertAsync(ValueTask<object?> pipeline) => (T)(await pipeline.ConfigureAwait(false))!;
+    }
+
+    /// <summary>
+    /// <see cref="IAsyncEnumerable{T}"/>: the step runs when the caller enumerates, and its items reach the caller as they
+    /// are produced, through the stream the interceptor returns (<see cref="Pipeline.StepStream{T}"/>); the pipeline's
+    /// result is the list of the items yielded.
+    /// </summary>
+    internal sealed class StreamShape<T> : ReturnShape, Pipeline.IStreamShape
+    {
+        public override Type ResultType => typeof(IReadOnlyList<T>);
+
+        public override Type? ItemType => typeof(T);
+
+        public override bool IsAsync => true;
+
+        public override ValueTask<object?> FromBody(object? returnValue) =>
+            throw new InvalidOperationException("A streaming step's body is pumped into its stream, not awaited.");
+
+        public override object? ToReturnValue(ValueTask<object?> pipeline) =>
+            throw new InvalidOperationException("A streaming step returns its stream at once; the pipeline runs when it is enumerated.");
+
+        public object CreateStream(Pipeline.StreamStarter starter) => new Pipeline.StepStream<T>(starter);
+
+        public ValueTask<object?> PumpAsync(StepContext context, object? returnValue) =>
+            Pipeline.StepStream<T>.PumpAsync(context, (IAsyncEnumerable<T>?)returnValue);
+
+        public ValueTask<object?> RunModelAsync(StepContext context) => Pipeline.ModelStream<T>.RunAsync(context);
     }
 }

@@ -165,7 +165,7 @@ internal static class WorkflowInspector
         var shape = ReturnShape.For(method.ReturnType);
         if (shape is null)
         {
-            problems.Add($"Step '{name}' returns {StepNames.TypeName(method.ReturnType)}, which AgentSteps does not support. Return T, void, Task, Task<T>, ValueTask or ValueTask<T>.");
+            problems.Add($"Step '{name}' returns {StepNames.TypeName(method.ReturnType)}, which AgentSteps does not support. Return T, void, Task, Task<T>, ValueTask, ValueTask<T> or IAsyncEnumerable<T>.");
         }
         else if (method.ReturnType == typeof(void) && method.IsDefined(typeof(AsyncStateMachineAttribute), inherit: false))
         {
@@ -261,7 +261,27 @@ internal static class WorkflowInspector
 
         OutputContract? output = null;
         Tools.UnionOutput? union = null;
-        if (Tools.UnionOutput.IsUnion(shape.ResultType))
+        if (shape.ItemType is { } itemType)
+        {
+            // A stream of text is the reply's text as it comes; a stream of items, the items of a JSON array as each completes.
+            if (attribute.Tools is not null)
+            {
+                problems.Add($"LLM step '{name}' streams its output (IAsyncEnumerable<{StepNames.TypeName(itemType)}>) and sets Tools, which a stream cannot combine with. " +
+                             "Return Task<T> to use tools, or remove Tools.");
+                return null;
+            }
+
+            try
+            {
+                output = OutputContract.For(itemType == typeof(string) ? typeof(string) : typeof(List<>).MakeGenericType(itemType));
+            }
+            catch (OutputSchemaException e)
+            {
+                problems.Add($"LLM step '{name}' streams {StepNames.TypeName(itemType)} items, which cannot be a structured output: {e.Message}.");
+                return null;
+            }
+        }
+        else if (Tools.UnionOutput.IsUnion(shape.ResultType))
         {
             union = Tools.UnionOutput.TryCreate(shape.ResultType, out var unionProblem);
             if (union is null)

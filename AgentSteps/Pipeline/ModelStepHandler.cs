@@ -14,7 +14,8 @@ namespace AgentSteps.Pipeline;
 /// </summary>
 internal static class ModelStepHandler
 {
-    public static readonly StepHandler Instance = static context => RunAsync(context);
+    public static readonly StepHandler Instance = static context =>
+        context.Sink is null ? RunAsync(context) : ((IStreamShape)context.Descriptor.Shape).RunModelAsync(context);
 
     private static async ValueTask<object?> RunAsync(StepContext context)
     {
@@ -42,7 +43,11 @@ internal static class ModelStepHandler
             try
             {
                 using var lease = await ModelCallLimiter.EnterAsync(context, cancellationToken).ConfigureAwait(false);
-                response = await client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+
+                // While someone watches the run, the reply streams, so they see the text as it is written.
+                response = ModelStream.IsWatched(step.Owner)
+                    ? await ModelStream.GetResponseAsync(context, client, messages, options, call, cancellationToken).ConfigureAwait(false)
+                    : await client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

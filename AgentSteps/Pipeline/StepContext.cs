@@ -17,13 +17,18 @@ public sealed class StepContext
     private CancellationTokenSource? _linked;
     private List<CancellationTokenSource>? _earlierLinks;
 
-    internal StepContext(StepDescriptor descriptor, IInvocation invocation, ExecutedStep step, bool mayAwaitBeforeBody)
+    internal StepContext(StepDescriptor descriptor, IInvocation invocation, ExecutedStep step, bool mayAwaitBeforeBody, IInvocationProceedInfo? proceed = null)
     {
         Descriptor = descriptor;
         Step = step;
         _invocation = invocation;
         _arguments = invocation.Arguments;
-        if (mayAwaitBeforeBody && descriptor.Kind == StepKind.Code)
+        if (proceed is not null)
+        {
+            // A streaming step runs after the interceptor returned (when it is enumerated): the way to proceed was captured then.
+            _proceed = proceed;
+        }
+        else if (mayAwaitBeforeBody && descriptor.Kind == StepKind.Code)
         {
             // Castle's Proceed only works during Intercept. The built-in stages reach the body before any await, but user
             // middleware may await first, so with middleware the way to proceed is captured now.
@@ -79,6 +84,9 @@ public sealed class StepContext
     internal StepDescriptor Descriptor { get; }
 
     internal object?[] ArgumentArray => _arguments;
+
+    /// <summary>Gets where a streaming step's items go as they are produced, or <see langword="null"/> for any other step.</summary>
+    internal Pipeline.IStreamSink? Sink { get; init; }
 
     /// <summary>Gets the workflow proxy the step was called on (for an LLM step, where its step tools are called), or <see langword="null"/> for an external tool.</summary>
     internal object? Proxy => _invocation?.Proxy;

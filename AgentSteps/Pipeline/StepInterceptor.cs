@@ -35,7 +35,51 @@ internal sealed class StepInterceptor(WorkflowDescriptor workflow, Hosting.RunBi
                 "'using var runtime = new Runtime();' (models from the environment), 'new Runtime(chatClient)' or 'new Runtime(options)'.");
         }
 
+        if (descriptor.Shape is IStreamShape stream)
+        {
+            invocation.ReturnValue = CreateStream(stream, runtime, descriptor, invocation, binding: null);
+            return;
+        }
+
         invocation.ReturnValue = descriptor.Shape.Invoke(static s => Run(s.runtime, s.descriptor, s.invocation), (runtime, descriptor, invocation));
+    }
+
+    /// <summary>
+    /// Returns a streaming step's stream: the step runs when it is enumerated, in the runtime that was open at the call
+    /// (or, for a workflow from the container, in a run of its own that ends with the stream).
+    /// </summary>
+    private static object CreateStream(IStreamShape stream, Runtime? runtime, StepDescriptor descriptor, IInvocation invocation, Hosting.RunBinding? binding)
+    {
+        var proceed = descriptor.Kind == StepKind.Code ? invocation.CaptureProceedInfo() : null;
+        return stream.CreateStream((sink, cancellationToken) =>
+        {
+            if (binding is null)
+            {
+                return RunStream(runtime!, descriptor, invocation, proceed, sink, cancellationToken);
+            }
+
+            var run = binding.OpenRun();
+            var previous = Runtime.Ambient;
+            Runtime.CurrentOrNull = run;
+            try
+            {
+                return CompleteAsync(RunStream(run, descriptor, invocation, proceed, sink, cancellationToken), run, binding);
+            }
+            finally
+            {
+                Runtime.Ambient = previous;
+            }
+        });
+    }
+
+    private static ValueTask<object?> RunStream(
+        Runtime runtime, StepDescriptor descriptor, IInvocation invocation, Castle.DynamicProxy.IInvocationProceedInfo? proceed, IStreamSink sink, CancellationToken cancellationToken)
+    {
+        var configuration = runtime.Configuration;
+        var step = runtime.StartStep(descriptor, invocation.Arguments);
+        var context = new StepContext(descriptor, invocation, step, configuration.HasMiddleware, proceed) { Sink = sink };
+        context.LinkCancellation(cancellationToken);
+        return descriptor.Kind == StepKind.Code ? configuration.CodePipeline(context) : configuration.ModelPipeline(context);
     }
 
     private static ValueTask<object?> Run(Runtime runtime, StepDescriptor descriptor, IInvocation invocation)
@@ -51,6 +95,12 @@ internal sealed class StepInterceptor(WorkflowDescriptor workflow, Hosting.RunBi
 
     private static void InterceptInOwnRun(IInvocation invocation, StepDescriptor descriptor, Hosting.RunBinding binding)
     {
+        if (descriptor.Shape is IStreamShape stream)
+        {
+            invocation.ReturnValue = CreateStream(stream, runtime: null, descriptor, invocation, binding);
+            return;
+        }
+
         var run = binding.OpenRun();
 
         // Ambient only while the pipeline starts: the async flow it starts keeps it, the caller's context gets back what it had.

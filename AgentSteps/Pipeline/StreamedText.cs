@@ -42,6 +42,9 @@ internal sealed class StreamedText
 
     public int Length => _length;
 
+    /// <summary>Gets a value indicating whether the JSON document is complete: its root value has ended.</summary>
+    public bool IsComplete => !_failed && _depth == 0 && _frames[0].State == FrameState.Done;
+
     /// <summary>Gets a value indicating whether the JSON so far cannot be valid (so no partial document is given).</summary>
     public bool Failed => _failed;
 

@@ -240,6 +240,11 @@ public sealed class ExecutedStep
 
     internal void Complete(object? result, TimeSpan duration)
     {
+        if (_descriptor.Kind == StepKind.Llm && _descriptor.Shape.ItemType == typeof(string) && result is IReadOnlyList<string> pieces)
+        {
+            result = string.Concat(pieces); // a text stream is recorded as the text, not as its pieces
+        }
+
         _result = _model?.TakeReplySnapshot(result) ?? TraceSnapshot.Capture(result, Owner.Configuration.Trace);
         Duration = duration;
     }
