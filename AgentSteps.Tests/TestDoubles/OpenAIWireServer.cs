@@ -81,6 +81,21 @@ public sealed class OpenAIWireServer : IAsyncDisposable
         return this;
     }
 
+    /// <summary>
+    /// Answers with an error status and exactly <paramref name="headers"/> (no <c>retry-after-ms</c> of its own), for
+    /// tests of how the client waits before a retry.
+    /// </summary>
+    public OpenAIWireServer ReplyStatusWithHeaders(int status, string message, params (string Name, string Value)[] headers) =>
+        Reply(context =>
+        {
+            foreach (var (name, value) in headers)
+            {
+                context.Response.Headers[name] = value;
+            }
+
+            return WriteJsonAsync(context, status, new JObject { ["error"] = new JObject { ["message"] = message, ["type"] = "rate_limit" } });
+        });
+
     /// <summary>Accepts the request and never answers, until the client gives up.</summary>
     public OpenAIWireServer ReplyNever() =>
         Reply(async context =>

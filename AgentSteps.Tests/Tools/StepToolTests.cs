@@ -418,24 +418,26 @@ public class StepToolTests
     }
 
     [Test]
-    public async Task CancellationToken_OfTheLlmStep_FlowsIntoTheStepTool()
+    public void CancellationToken_OfTheLlmStep_FlowsIntoTheStepTool()
     {
         using var cts = new CancellationTokenSource();
-        CancellationToken seen = default;
+        bool cancelledWithTheCaller = false;
         var client = new ScriptedChatClient().EnqueueToolCall("SearchRecipesAsync", """{"query":"a"}""").Enqueue(Plan);
         var options = new RuntimeOptions { ChatClient = client };
-        options.Use((context, next) =>
+        options.Use(async (context, next) =>
         {
             if (context.Info.Name == "SearchRecipesAsync")
             {
-                seen = context.CancellationToken;
+                // The tool's token is the LLM step's, linked with the run's: the caller's cancellation reaches it.
+                await cts.CancelAsync();
+                cancelledWithTheCaller = context.CancellationToken.IsCancellationRequested;
             }
 
-            return next(context);
+            return await next(context);
         });
         using var runtime = new Runtime(options);
-        await Steps.Create<KitchenAgent>().PlanDinnerAsync("x", cts.Token);
-        Assert.That(seen, Is.EqualTo(cts.Token));
+        Assert.CatchAsync<OperationCanceledException>(() => Steps.Create<KitchenAgent>().PlanDinnerAsync("x", cts.Token));
+        Assert.That(cancelledWithTheCaller, Is.True);
     }
 
     [Test]

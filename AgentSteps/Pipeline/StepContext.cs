@@ -15,6 +15,7 @@ public sealed class StepContext
     private readonly IInvocationProceedInfo? _proceed;
     private ConcurrentDictionary<string, object?>? _items;
     private CancellationTokenSource? _linked;
+    private CancellationToken _adopted; // a token linked while the step had none of its own: taken as it is, no link made
     private List<CancellationTokenSource>? _earlierLinks;
 
     internal StepContext(StepDescriptor descriptor, IInvocation invocation, ExecutedStep step, bool mayAwaitBeforeBody, IInvocationProceedInfo? proceed = null)
@@ -63,7 +64,7 @@ public sealed class StepContext
     /// The built-in stages may link more to it (the run's cancellation, a time limit, a stream's consumer stopping): the
     /// token then cancels when any of them does.
     /// </remarks>
-    public CancellationToken CancellationToken => _linked?.Token ?? OwnToken;
+    public CancellationToken CancellationToken => _linked?.Token ?? (_adopted.CanBeCanceled ? _adopted : OwnToken);
 
     private CancellationToken OwnToken =>
         Descriptor.CancellationTokenIndex < 0 ? ToolCancellationToken : (CancellationToken)_arguments[Descriptor.CancellationTokenIndex]!;
@@ -109,6 +110,18 @@ public sealed class StepContext
         }
 
         var current = CancellationToken;
+        if (current == other)
+        {
+            return;
+        }
+
+        if (!current.CanBeCanceled)
+        {
+            // Nothing to combine with: the step takes the token as it is, so a step without a token of its own pays no link.
+            _adopted = other;
+            return;
+        }
+
         var linked = current.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(current, other) : CancellationTokenSource.CreateLinkedTokenSource(other);
         if (_linked is not null)
         {

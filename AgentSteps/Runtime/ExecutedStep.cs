@@ -123,6 +123,13 @@ public sealed class ExecutedStep
     /// <summary>Gets the runtime that recorded the step.</summary>
     internal Runtime Owner { get; }
 
+    /// <summary>
+    /// Gets or sets the token that cancels the step as its model calls see it: its own token linked with the run's, its
+    /// parent's and its time limit's. Its child steps link it in turn, so a cancellation or time limit reaches them even
+    /// when they have no <see cref="CancellationToken"/> parameter.
+    /// </summary>
+    internal CancellationToken Cancellation { get; set; }
+
     /// <summary>Gets the caps the step's snapshots were taken with.</summary>
     internal StepTraceOptions TraceLimits => Owner.Configuration.Trace;
 

@@ -31,6 +31,7 @@ public sealed class Runtime : IDisposable
     private SemaphoreSlim? _approvalGate;
     private readonly object? _previous; // what was ambient before this runtime: a runtime, a step, or nothing
     private readonly Lock _gate = new();
+    private readonly CancellationTokenSource _cancellation;
     private readonly List<ExecutedStep> _executed = [];
     private ChildOrdinals _rootOrdinals;
     private int[]? _entries;
@@ -81,6 +82,12 @@ public sealed class Runtime : IDisposable
         Configuration = configuration;
         StartedAt = configuration.TimeProvider.GetUtcNow();
         StartedTimestamp = configuration.TimeProvider.GetTimestamp();
+
+        // One source per run, linked to the options' token when that can cancel: every step links its token, not a source of its own.
+        _cancellation = configuration.CancellationToken.CanBeCanceled
+            ? CancellationTokenSource.CreateLinkedTokenSource(configuration.CancellationToken)
+            : new CancellationTokenSource();
+        CancellationToken = _cancellation.Token;
         if (ambient)
         {
             _previous = s_ambient.Value;
@@ -159,6 +166,9 @@ public sealed class Runtime : IDisposable
     }
 
     internal RuntimeConfiguration Configuration { get; }
+
+    /// <summary>Gets the token that <see cref="Cancel"/> and <see cref="RuntimeOptions.CancellationToken"/> cancel, which every top-level step links.</summary>
+    internal CancellationToken CancellationToken { get; }
 
     /// <summary>Gets the run's own lookup of per-model clients, consulted after the configuration's (keyed services of a DI scope).</summary>
     internal Func<string, IChatClient?>? ModelLookup { get; init; }
@@ -244,11 +254,35 @@ public sealed class Runtime : IDisposable
         }
     }
 
+    /// <summary>
+    /// Cancels the run: every step running in it is cancelled (its model calls, its tools and its child steps, in steps
+    /// with or without a <see cref="CancellationToken"/> parameter), and every step called after this throws
+    /// <see cref="OperationCanceledException"/> before its body or model call. Calling it again, or after the run has
+    /// ended, does nothing.
+    /// </summary>
+    /// <remarks>
+    /// Cancellation is cooperative: the body of a code step without a token parameter runs on until it calls a model or a
+    /// step, which then throws.
+    /// </remarks>
+    public void Cancel()
+    {
+        try
+        {
+            _cancellation.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The run has ended: there is nothing left to cancel.
+        }
+    }
+
     /// <summary>Ends the run for the observers, once.</summary>
     internal void Complete()
     {
         if (Interlocked.Exchange(ref _completed, 1) == 0)
         {
+            // Unlinks the run from RuntimeOptions.CancellationToken, which may outlive many runs.
+            _cancellation.Dispose();
             Configuration.Notify.RunCompleted(this);
             Events?.Complete(this);
         }

@@ -15,7 +15,7 @@ internal sealed class RuntimeConfiguration
 {
     private static readonly ConditionalWeakTable<IChatClient, RuntimeConfiguration> s_byClient = [];
     private static readonly Lock s_environmentGate = new();
-    private static (string? ApiKey, string? BaseUrl, string? Model) s_environmentKey;
+    private static (string? ApiKey, string? BaseUrl, string? Model, string? HttpTimeout, string? HttpRetries) s_environmentKey;
     private static RuntimeConfiguration? s_environment;
 
     private readonly IChatClient? _chatClient;
@@ -28,7 +28,8 @@ internal sealed class RuntimeConfiguration
 
     public RuntimeConfiguration(RuntimeOptions options)
     {
-        _chatClient = options.ChatClient;
+        _chatClient = options.ResolveChatClient();
+        CancellationToken = options.CancellationToken;
         _modelClients = options.ModelClients.Count == 0 ? null : new Dictionary<string, IChatClient>(options.ModelClients, StringComparer.Ordinal);
         _modelAliases = options.ModelAliases.Count == 0 ? null : new Dictionary<string, string>(options.ModelAliases, StringComparer.Ordinal);
         _modelOverride = options.ModelOverride;
@@ -55,7 +56,7 @@ internal sealed class RuntimeConfiguration
 
         ApprovalHandler = options.ApprovalHandler;
         HasMiddleware = options.Middleware.Count > 0;
-        IStepMiddleware[] builtIn = [RecordStage.Instance, TelemetryStage.Instance, LoopGuardStage.Instance];
+        IStepMiddleware[] builtIn = [RecordStage.Instance, TelemetryStage.Instance, LoopGuardStage.Instance, TimeLimitStage.Instance];
 
         // With user middleware, a result-type check sits around it: a wrong-typed result is then a clear error recorded on the step.
         IStepMiddleware[] stages = HasMiddleware ? [.. builtIn, ResultTypeStage.Instance, .. options.Middleware] : builtIn;
@@ -90,6 +91,9 @@ internal sealed class RuntimeConfiguration
 
     public TimeProvider TimeProvider { get; }
 
+    /// <summary>Gets <see cref="RuntimeOptions.CancellationToken"/>, which every run built from these options links.</summary>
+    public CancellationToken CancellationToken { get; }
+
     /// <summary>
     /// Gets a value indicating whether a step's start time is derived from the run's start and the clock's timestamps (one
     /// clock read per step end). Only for the system clock: a custom clock's wall time may move apart from its timestamps
@@ -122,7 +126,9 @@ internal sealed class RuntimeConfiguration
     {
         var key = (Environment.GetEnvironmentVariable(RuntimeOptions.ApiKeyVariable),
             Environment.GetEnvironmentVariable(RuntimeOptions.BaseUrlVariable),
-            Environment.GetEnvironmentVariable(RuntimeOptions.ModelOverrideVariable));
+            Environment.GetEnvironmentVariable(RuntimeOptions.ModelOverrideVariable),
+            Environment.GetEnvironmentVariable(RuntimeOptions.HttpTimeoutVariable),
+            Environment.GetEnvironmentVariable(RuntimeOptions.HttpRetriesVariable));
         lock (s_environmentGate)
         {
             if (s_environment is null || s_environmentKey != key)

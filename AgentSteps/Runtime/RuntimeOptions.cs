@@ -28,6 +28,18 @@ public sealed class RuntimeOptions
     /// <summary>The environment variable whose model replaces every step's model.</summary>
     public const string ModelOverrideVariable = "AGENTSTEPS_MODEL";
 
+    /// <summary>The environment variable holding <see cref="HttpTimeout"/> in seconds, such as <c>30</c> or <c>2.5</c>.</summary>
+    public const string HttpTimeoutVariable = "AGENTSTEPS_HTTP_TIMEOUT";
+
+    /// <summary>The environment variable holding <see cref="HttpRetries"/>, such as <c>0</c> for none.</summary>
+    public const string HttpRetriesVariable = "AGENTSTEPS_HTTP_RETRIES";
+
+    /// <summary>The network timeout of one HTTP try of the OpenAI-compatible client when <see cref="HttpTimeout"/> is not set (the OpenAI client's own).</summary>
+    public static readonly TimeSpan DefaultHttpTimeout = TimeSpan.FromSeconds(100);
+
+    /// <summary>The number of HTTP retries of the OpenAI-compatible client when <see cref="HttpRetries"/> is not set (the OpenAI client's own).</summary>
+    public const int DefaultHttpRetries = 3;
+
     private readonly Freezable _state = new(nameof(RuntimeOptions));
     private IChatClient? _chatClient;
     private string? _modelOverride;
@@ -38,6 +50,10 @@ public sealed class RuntimeOptions
     private TimeProvider _timeProvider = TimeProvider.System;
     private Func<ToolApprovalRequestContent, CancellationToken, ValueTask<bool>>? _approvalHandler;
     private RuntimeConfiguration? _configuration;
+    private CancellationToken _cancellationToken;
+    private TimeSpan? _httpTimeout;
+    private int? _httpRetries;
+    private EnvironmentClient? _environmentClient; // the client FromEnvironment made, and what it was made with
 
     /// <summary>Initializes a new instance of the <see cref="RuntimeOptions"/> class.</summary>
     public RuntimeOptions()
@@ -124,6 +140,49 @@ public sealed class RuntimeOptions
     {
         get => _timeProvider;
         set => Set(ref _timeProvider, Throw.IfNull(value));
+    }
+
+    /// <summary>
+    /// Gets or sets a token that cancels every run built from these options: the steps running then (their model calls,
+    /// tools and child steps, with or without a <see cref="System.Threading.CancellationToken"/> parameter) are cancelled,
+    /// and every step called afterwards throws <see cref="OperationCanceledException"/> before its body or model call.
+    /// <see cref="Runtime.Cancel"/> cancels one run.
+    /// </summary>
+    /// <value>The default value is <see cref="CancellationToken.None"/>.</value>
+    /// <exception cref="InvalidOperationException">The options are in use by a runtime.</exception>
+    public CancellationToken CancellationToken
+    {
+        get => _cancellationToken;
+        set => Set(ref _cancellationToken, value);
+    }
+
+    /// <summary>
+    /// Gets or sets the network timeout of one HTTP try of the OpenAI-compatible client that <see cref="FromEnvironment()"/>
+    /// builds (<c>AGENTSTEPS_HTTP_TIMEOUT</c> sets it there). It also bounds the wait a server asks for with
+    /// <c>retry-after</c> or <c>retry-after-ms</c> before a retry. A client passed in <see cref="ChatClient"/> keeps its
+    /// own; build one with these settings with <see cref="CreateOpenAIClient(string?, string?, TimeSpan?, int?)"/>.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: <see cref="DefaultHttpTimeout"/> (100 seconds).</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is zero or negative.</exception>
+    /// <exception cref="InvalidOperationException">The options are in use by a runtime.</exception>
+    public TimeSpan? HttpTimeout
+    {
+        get => _httpTimeout;
+        set => Set(ref _httpTimeout, CheckHttpTimeout(value));
+    }
+
+    /// <summary>
+    /// Gets or sets how many times the OpenAI-compatible client that <see cref="FromEnvironment()"/> builds retries a
+    /// request after HTTP 408, 429 or 5xx, or a network failure (<c>AGENTSTEPS_HTTP_RETRIES</c> sets it there). A client
+    /// passed in <see cref="ChatClient"/> keeps its own.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: <see cref="DefaultHttpRetries"/> (3).</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    /// <exception cref="InvalidOperationException">The options are in use by a runtime.</exception>
+    public int? HttpRetries
+    {
+        get => _httpRetries;
+        set => Set(ref _httpRetries, value is { } retries ? Throw.IfLessThan(retries, 0, nameof(value)) : null);
     }
 
     /// <summary>
@@ -217,6 +276,25 @@ public sealed class RuntimeOptions
         }
     }
 
+    /// <summary>
+    /// Gets the client the runs use: the one <see cref="FromEnvironment()"/> made is made again when <see cref="HttpTimeout"/>
+    /// or <see cref="HttpRetries"/> changed after it. Called once, as the options compile.
+    /// </summary>
+    internal IChatClient? ResolveChatClient()
+    {
+        if (_environmentClient is { } made && ReferenceEquals(made.Client, _chatClient) && (made.Timeout != _httpTimeout || made.Retries != _httpRetries))
+        {
+            _chatClient = CreateOpenAIClient(made.ApiKey, made.BaseUrl, _httpTimeout, _httpRetries);
+        }
+
+        return _chatClient;
+    }
+
+    private static TimeSpan? CheckHttpTimeout(TimeSpan? value, [CallerArgumentExpression(nameof(value))] string? paramName = null) =>
+        value is { } timeout && timeout <= TimeSpan.Zero
+            ? throw new ArgumentOutOfRangeException(paramName, timeout, "HttpTimeout must be longer than zero, or null for the client's default.")
+            : value;
+
     private void Set<T>(ref T field, T value, [CallerMemberName] string member = "")
     {
         _state.ThrowIfFrozen(member);
@@ -225,11 +303,16 @@ public sealed class RuntimeOptions
 
     /// <summary>
     /// Creates options from the environment: an OpenAI-compatible client when <c>OPENAI_API_KEY</c> or
-    /// <c>OPENAI_BASE_URL</c> is set (the base URL alone suffices for keyless local servers), and
-    /// <see cref="ModelOverride"/> from <c>AGENTSTEPS_MODEL</c>.
+    /// <c>OPENAI_BASE_URL</c> is set (the base URL alone suffices for keyless local servers), with its network timeout
+    /// and retries from <c>AGENTSTEPS_HTTP_TIMEOUT</c> (seconds) and <c>AGENTSTEPS_HTTP_RETRIES</c>, and
+    /// <see cref="ModelOverride"/> from <c>AGENTSTEPS_MODEL</c>. Setting <see cref="HttpTimeout"/> or
+    /// <see cref="HttpRetries"/> on the options afterwards applies to that client too.
     /// </summary>
     /// <returns>The options; their <see cref="ChatClient"/> is <see langword="null"/> when neither variable is set.</returns>
-    /// <exception cref="InvalidOperationException"><c>OPENAI_BASE_URL</c> is not an absolute http or https URL.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// <c>OPENAI_BASE_URL</c> is not an absolute http or https URL, <c>AGENTSTEPS_HTTP_TIMEOUT</c> is not a number of
+    /// seconds above zero, or <c>AGENTSTEPS_HTTP_RETRIES</c> is not a whole number, zero or more.
+    /// </exception>
     public static RuntimeOptions FromEnvironment() => FromEnvironment(Environment.GetEnvironmentVariable);
 
     internal static RuntimeOptions FromEnvironment(Func<string, string?> variable)
@@ -238,9 +321,25 @@ public sealed class RuntimeOptions
         var apiKey = NullIfEmpty(variable(ApiKeyVariable));
         var baseUrl = NullIfEmpty(variable(BaseUrlVariable));
         options.ModelOverride = NullIfEmpty(variable(ModelOverrideVariable));
+        if (NullIfEmpty(variable(HttpTimeoutVariable)) is { } timeout)
+        {
+            options.HttpTimeout = double.TryParse(timeout, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+                && seconds > 0 && seconds <= int.MaxValue / 1000
+                ? TimeSpan.FromSeconds(seconds)
+                : throw new InvalidOperationException($"{HttpTimeoutVariable} is '{timeout}', which is not a number of seconds above zero. Set it to the network timeout in seconds, such as 30.");
+        }
+
+        if (NullIfEmpty(variable(HttpRetriesVariable)) is { } retries)
+        {
+            options.HttpRetries = int.TryParse(retries, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count)
+                ? count
+                : throw new InvalidOperationException($"{HttpRetriesVariable} is '{retries}', which is not a whole number, zero or more. Set it to the number of HTTP retries, such as 0 for none.");
+        }
+
         if (apiKey is not null || baseUrl is not null)
         {
-            options.ChatClient = CreateOpenAIClient(apiKey, baseUrl);
+            options.ChatClient = CreateOpenAIClient(apiKey, baseUrl, options.HttpTimeout, options.HttpRetries);
+            options._environmentClient = new EnvironmentClient(apiKey, baseUrl, options.HttpTimeout, options.HttpRetries, options.ChatClient);
         }
 
         return options;
@@ -254,9 +353,36 @@ public sealed class RuntimeOptions
     /// <param name="baseUrl">The endpoint's base URL, or <see langword="null"/> for OpenAI itself.</param>
     /// <returns>The client.</returns>
     /// <exception cref="InvalidOperationException"><paramref name="baseUrl"/> is not an absolute http or https URL.</exception>
-    public static IChatClient CreateOpenAIClient(string? apiKey, string? baseUrl)
+    public static IChatClient CreateOpenAIClient(string? apiKey, string? baseUrl) => CreateOpenAIClient(apiKey, baseUrl, httpTimeout: null, httpRetries: null);
+
+    /// <summary>
+    /// Creates a client for an OpenAI-compatible endpoint that serves every model by name (the step's model goes into
+    /// each request), with a network timeout and a number of retries.
+    /// </summary>
+    /// <param name="apiKey">The API key, or <see langword="null"/> for a keyless local server.</param>
+    /// <param name="baseUrl">The endpoint's base URL, or <see langword="null"/> for OpenAI itself.</param>
+    /// <param name="httpTimeout">
+    /// The network timeout of one HTTP try, which also bounds the wait a server asks for with <c>retry-after</c> or
+    /// <c>retry-after-ms</c>; <see langword="null"/> for <see cref="DefaultHttpTimeout"/>.
+    /// </param>
+    /// <param name="httpRetries">
+    /// How many times a request is retried after HTTP 408, 429 or 5xx or a network failure; <see langword="null"/> for
+    /// <see cref="DefaultHttpRetries"/>.
+    /// </param>
+    /// <returns>The client.</returns>
+    /// <exception cref="InvalidOperationException"><paramref name="baseUrl"/> is not an absolute http or https URL.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="httpTimeout"/> is zero or negative, or <paramref name="httpRetries"/> is negative.
+    /// </exception>
+    public static IChatClient CreateOpenAIClient(string? apiKey, string? baseUrl, TimeSpan? httpTimeout, int? httpRetries)
     {
-        var clientOptions = new OpenAIClientOptions();
+        CheckHttpTimeout(httpTimeout);
+        var timeout = httpTimeout ?? DefaultHttpTimeout;
+        var clientOptions = new OpenAIClientOptions
+        {
+            NetworkTimeout = timeout,
+            RetryPolicy = new HttpRetryPolicy(httpRetries is { } retries ? Throw.IfLessThan(retries, 0) : DefaultHttpRetries, maxDelay: timeout),
+        };
         clientOptions.AddPolicy(RetryReportingPolicy.Instance, System.ClientModel.Primitives.PipelinePosition.PerTry);
         if (baseUrl is not null)
         {
@@ -282,4 +408,6 @@ public sealed class RuntimeOptions
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    private sealed record EnvironmentClient(string? ApiKey, string? BaseUrl, TimeSpan? Timeout, int? Retries, IChatClient? Client);
 }

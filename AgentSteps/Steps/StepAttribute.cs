@@ -27,6 +27,7 @@ public sealed class StepAttribute : Attribute
     private int _maxToolCalls = DefaultMaxToolCalls;
     private double _temperature = double.NaN;
     private double _topP = double.NaN;
+    private double _timeoutSeconds;
 
     /// <summary>Gets or sets the model that implements an LLM step, such as <c>gpt-4o-mini</c>.</summary>
     /// <value>
@@ -118,6 +119,27 @@ public sealed class StepAttribute : Attribute
     {
         get => _maxToolCalls;
         set => _maxToolCalls = Throw.IfLessThan(value, 1);
+    }
+
+    /// <summary>
+    /// Gets or sets how long one call of this step may take, in seconds, its retries, model calls, tool calls and child
+    /// steps included. When the time passes, the step's cancellation token is cancelled (the one its model calls, tools
+    /// and children see, and its <see cref="CancellationToken"/> parameter's, if it has one), and a step that ends by that
+    /// cancellation fails with <see cref="StepTimeoutException"/>.
+    /// </summary>
+    /// <value>The default value is 0, meaning no limit.</value>
+    /// <remarks>
+    /// The limit is cooperative: the body of a code step without a <see cref="CancellationToken"/> parameter is not
+    /// stopped mid-way, but its model calls and child steps are cancelled, so it fails at its next one. The clock is
+    /// <see cref="RuntimeOptions.TimeProvider"/>.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative, infinite or not a number.</exception>
+    public double TimeoutSeconds
+    {
+        get => _timeoutSeconds;
+        set => _timeoutSeconds = value < 0 || !double.IsFinite(value)
+            ? throw new ArgumentOutOfRangeException(nameof(value), value, "TimeoutSeconds must be a finite number of seconds, zero (no limit) or more.")
+            : value;
     }
 
     /// <summary>
