@@ -23,6 +23,7 @@ internal sealed class StepDescriptor
         Workflow = StepNames.TypeName(workflowType);
         QualifiedName = Workflow + "." + Name;
         MaxLoops = attribute.MaxLoops;
+        Budget = Pipeline.BudgetLimits.For(attribute, QualifiedName);
         ArgumentNames = argumentNames;
         ArgumentIndices = argumentIndices;
         CancellationTokenIndex = cancellationTokenIndex;
@@ -102,6 +103,9 @@ internal sealed class StepDescriptor
     public string QualifiedName { get; }
 
     public int MaxLoops { get; }
+
+    /// <summary>Gets the budget of the step's whole subtree from its attribute, or <see langword="null"/> when it sets none.</summary>
+    public Pipeline.BudgetLimits? Budget { get; }
 
     /// <summary>Gets the description a model sees when the step is offered as a tool: its <c>[Description]</c> or XML summary.</summary>
     public string? Description { get; init; }
@@ -188,6 +192,7 @@ internal sealed class StepDescriptor
         Workflow = definition.Workflow;
         QualifiedName = definition.QualifiedName;
         MaxLoops = definition.MaxLoops;
+        Budget = definition.Budget;
         ArgumentNames = definition.ArgumentNames;
         ArgumentIndices = definition.ArgumentIndices;
         CancellationTokenIndex = definition.CancellationTokenIndex;

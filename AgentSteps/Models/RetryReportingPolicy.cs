@@ -48,6 +48,7 @@ internal sealed class RetryReportingPolicy : PipelinePolicy
         if (Runtime.CurrentStep is { } step && step.Kind == StepKind.Llm)
         {
             step.ModelRecord.CountCall();
+            Pipeline.BudgetGuard.CountClientRetry(step);
             step.Owner.Log.ClientRetried(step.Workflow + "." + step.Name, step.Model ?? "?", tries.Count, tries.LastStatus);
         }
     }

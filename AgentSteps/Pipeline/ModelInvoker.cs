@@ -31,6 +31,8 @@ internal static class ModelInvoker
             record.AddUsage(usage);
         }
 
+        BudgetGuard.AfterModelCall(context, model, response.Usage);
+
         record.ResponseModel = response.ModelId;
         var reply = response.Text;
         var calls = reply.Length == 0 ? Conversation.ToolCalls(response) : null;

@@ -21,6 +21,7 @@ public sealed class ExecutedStep
     private ChildOrdinals _childOrdinals;
     private string? _key;
     private ModelCallRecord? _model;
+    private UsageTally? _subtreeUsage; // only for a step with a budget of its own ([Step(MaxModelCalls = ...)])
     private readonly long _startedAtTicks; // UTC ticks read from a custom clock as the step started; 0: derived (system clock)
 
     internal ExecutedStep(StepDescriptor descriptor, object?[] arguments, ExecutedStep? parent, Runtime owner, int ordinal, int sequence, int loop, long startedTimestamp, long startedAtTicks)
@@ -183,6 +184,13 @@ public sealed class ExecutedStep
     /// <summary>Gets the tokens an LLM step used over all its model calls, when the provider reported them.</summary>
     public UsageDetails? Usage => _model?.Usage;
 
+    /// <summary>
+    /// Gets the cost of an LLM step's own model calls (not those of steps it called), from
+    /// <see cref="RuntimeOptions.Prices"/> by the model it called. <see langword="null"/> for a code step, and when the
+    /// cost is unknown: its model has no price (see <see cref="RunUsage.ModelsWithoutPrice"/>) or a reply reported no usage.
+    /// </summary>
+    public decimal? Cost => _model?.Cost;
+
     /// <inheritdoc />
     public override string ToString()
     {
@@ -235,6 +243,13 @@ public sealed class ExecutedStep
 
         return _key = key.ToString();
     }
+
+    /// <summary>Gets the budget of this step's whole subtree, or <see langword="null"/> when its attribute sets none.</summary>
+    internal Pipeline.BudgetLimits? Budget => _descriptor.Budget;
+
+    /// <summary>Gets the usage counted against this step's own budget, made on first use; only for a step with a <see cref="Budget"/>.</summary>
+    internal UsageTally SubtreeUsage =>
+        Volatile.Read(ref _subtreeUsage) ?? Interlocked.CompareExchange(ref _subtreeUsage, new UsageTally(), null) ?? _subtreeUsage!;
 
     /// <summary>Gets the record of an LLM step's model calls, made on first use.</summary>
     internal ModelCallRecord ModelRecord => _model ??= new ModelCallRecord();

@@ -14,6 +14,8 @@ internal sealed class ModelCallRecord
     private object? _parsed;
     private StructuredOutput.OutputContract? _contract;
     private List<List<ChatMessage>>? _earlier;
+    private decimal _cost;
+    private bool _costUnknown;
 
     public string? Model { get; set; }
 
@@ -95,6 +97,34 @@ internal sealed class ModelCallRecord
             !Diagnostics.TraceTypeInfo.IsKeptAsIs(parsed)
             ? new Diagnostics.ReplySnapshot(reply, contract)
             : null;
+    }
+
+    /// <summary>Gets the cost of the step's replies, or <see langword="null"/> when one of them had no price or no usage.</summary>
+    public decimal? Cost
+    {
+        get
+        {
+            lock (this)
+            {
+                return _costUnknown ? null : _cost;
+            }
+        }
+    }
+
+    /// <summary>Adds one reply's cost; <see langword="null"/> makes the step's cost unknown.</summary>
+    public void AddCost(decimal? cost)
+    {
+        lock (this)
+        {
+            if (cost is { } known)
+            {
+                _cost += known;
+            }
+            else
+            {
+                _costUnknown = true;
+            }
+        }
     }
 
     public void AddUsage(UsageDetails usage)

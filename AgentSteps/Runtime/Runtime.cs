@@ -29,6 +29,7 @@ public sealed class Runtime : IDisposable
 
     private RunEventHub? _events;
     private SemaphoreSlim? _approvalGate;
+    private UsageTally? _usage;
     private readonly object? _previous; // what was ambient before this runtime: a runtime, a step, or nothing
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _cancellation;
@@ -122,6 +123,17 @@ public sealed class Runtime : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Gets what the run has used of its models so far (a snapshot): model calls, input, output and total tokens, the cost
+    /// from <see cref="RuntimeOptions.Prices"/>, and what that cost leaves out (models without a price, replies without
+    /// usage). Calls still in flight add theirs when they return.
+    /// </summary>
+    public RunUsage Usage => (Volatile.Read(ref _usage) ?? new UsageTally()).Snapshot();
+
+    /// <summary>Gets the usage counted against the run's budget, made at the run's first model call.</summary>
+    internal UsageTally UsageTally =>
+        Volatile.Read(ref _usage) ?? Interlocked.CompareExchange(ref _usage, new UsageTally(), null) ?? _usage!;
 
     /// <summary>Gets the finished steps that were called from outside any step: the roots of the call tree.</summary>
     public IReadOnlyList<ExecutedStep> RootSteps

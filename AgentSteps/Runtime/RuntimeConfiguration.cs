@@ -23,6 +23,7 @@ internal sealed class RuntimeConfiguration
     private readonly Dictionary<string, string>? _modelAliases;
     private readonly string? _modelOverride;
     private readonly string? _defaultModel;
+    private readonly Dictionary<string, ModelPrice>? _prices;
     private System.Collections.Concurrent.ConcurrentDictionary<string, byte>? _noSystemPrompt;
     private System.Collections.Concurrent.ConcurrentDictionary<StepDescriptor, AgentSteps.Tools.ToolSet>? _toolSets;
 
@@ -39,6 +40,16 @@ internal sealed class RuntimeConfiguration
             foreach (var (model, client) in _modelClients)
             {
                 Throw.IfNull(client, $"ModelClients[{model}]");
+            }
+        }
+
+        Budget = BudgetLimits.For(options.Budget);
+        _prices = options.Prices.Count == 0 ? null : new Dictionary<string, ModelPrice>(options.Prices, StringComparer.Ordinal);
+        if (_prices is not null)
+        {
+            foreach (var (model, price) in _prices)
+            {
+                Throw.IfNull(price, $"Prices[{model}]");
             }
         }
 
@@ -93,6 +104,12 @@ internal sealed class RuntimeConfiguration
 
     /// <summary>Gets <see cref="RuntimeOptions.CancellationToken"/>, which every run built from these options links.</summary>
     public CancellationToken CancellationToken { get; }
+
+    /// <summary>Gets the budget of each run (<see cref="RuntimeOptions.Budget"/>), or <see langword="null"/> when it sets no limit.</summary>
+    public BudgetLimits? Budget { get; }
+
+    /// <summary>Gets the price of <paramref name="model"/> from <see cref="RuntimeOptions.Prices"/>, or <see langword="null"/>.</summary>
+    public ModelPrice? PriceOf(string model) => _prices is not null && _prices.TryGetValue(model, out var price) ? price : null;
 
     /// <summary>
     /// Gets a value indicating whether a step's start time is derived from the run's start and the clock's timestamps (one

@@ -49,6 +49,7 @@ public sealed class RuntimeOptions
     private bool _enableSensitiveData;
     private TimeProvider _timeProvider = TimeProvider.System;
     private Func<ToolApprovalRequestContent, CancellationToken, ValueTask<bool>>? _approvalHandler;
+    private RunBudget? _budget;
     private RuntimeConfiguration? _configuration;
     private CancellationToken _cancellationToken;
     private TimeSpan? _httpTimeout;
@@ -63,6 +64,7 @@ public sealed class RuntimeOptions
         Middleware = new FreezableList<IStepMiddleware>(_state, nameof(Middleware));
         Observers = new FreezableList<IRunObserver>(_state, nameof(Observers));
         Tools = new FreezableList<AITool>(_state, nameof(Tools));
+        Prices = new FreezableDictionary<string, ModelPrice>(_state, nameof(Prices), StringComparer.Ordinal);
         Trace = new StepTraceOptions(_state);
     }
 
@@ -225,6 +227,26 @@ public sealed class RuntimeOptions
         get => _approvalHandler;
         set => Set(ref _approvalHandler, value);
     }
+
+    /// <summary>
+    /// Gets or sets the limits on what each run built from these options may spend on models: calls, tokens and cost. A
+    /// model call is not made once a limit is reached; the LLM step that would have made it fails with
+    /// <see cref="BudgetExceededException"/>. Each run counts its own usage (<see cref="Runtime.Usage"/>).
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: no limit. <see cref="StepAttribute"/> sets limits for a step's subtree.</value>
+    /// <exception cref="InvalidOperationException">The options are in use by a runtime.</exception>
+    public RunBudget? Budget
+    {
+        get => _budget;
+        set => Set(ref _budget, value);
+    }
+
+    /// <summary>
+    /// Gets the price of each model's tokens, keyed by the model name a step calls (after <see cref="ModelOverride"/> and
+    /// <see cref="ModelAliases"/>), from which <see cref="ExecutedStep.Cost"/> and <see cref="RunUsage.Cost"/> are computed.
+    /// A model without an entry has no cost: <see cref="RunUsage.ModelsWithoutPrice"/> lists it, never a silent zero.
+    /// </summary>
+    public IDictionary<string, ModelPrice> Prices { get; }
 
     /// <summary>
     /// Gets a value indicating whether the options are in use by a runtime and can no longer change. The first

@@ -28,6 +28,11 @@ public sealed class StepAttribute : Attribute
     private double _temperature = double.NaN;
     private double _topP = double.NaN;
     private double _timeoutSeconds;
+    private int _maxModelCalls;
+    private long _maxInputTokens;
+    private long _maxSubtreeOutputTokens;
+    private long _maxTotalTokens;
+    private double _maxCost;
 
     /// <summary>Gets or sets the model that implements an LLM step, such as <c>gpt-4o-mini</c>.</summary>
     /// <value>
@@ -148,4 +153,76 @@ public sealed class StepAttribute : Attribute
     /// </summary>
     /// <value>The default value is <see langword="false"/>. A call of the step from code is never asked about.</value>
     public bool RequiresApproval { get; set; }
+
+    /// <summary>
+    /// Gets or sets how many model requests this step's whole subtree may make per call of the step: its own model calls
+    /// (output corrections and tool rounds included) and those of every step it calls, directly or not. Once they are
+    /// made, the next model call in the subtree is refused with <see cref="BudgetExceededException"/>.
+    /// </summary>
+    /// <value>The default value is 0, meaning no limit. <see cref="RuntimeOptions.Budget"/> limits the whole run.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public int MaxModelCalls
+    {
+        get => _maxModelCalls;
+        set => _maxModelCalls = Throw.IfLessThan(value, 0);
+    }
+
+    /// <summary>
+    /// Gets or sets how many input (prompt) tokens this step's whole subtree may use per call of the step; once used, the
+    /// next model call in the subtree is refused with <see cref="BudgetExceededException"/>.
+    /// </summary>
+    /// <value>The default value is 0, meaning no limit.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public long MaxInputTokens
+    {
+        get => _maxInputTokens;
+        set => _maxInputTokens = NotNegative(value);
+    }
+
+    /// <summary>
+    /// Gets or sets how many output (completion) tokens this step's whole subtree may use per call of the step; once used,
+    /// the next model call in the subtree is refused with <see cref="BudgetExceededException"/>. Not to be confused with
+    /// <see cref="MaxOutputTokens"/>, the provider's cap on one reply of this step.
+    /// </summary>
+    /// <value>The default value is 0, meaning no limit.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public long MaxSubtreeOutputTokens
+    {
+        get => _maxSubtreeOutputTokens;
+        set => _maxSubtreeOutputTokens = NotNegative(value);
+    }
+
+    /// <summary>
+    /// Gets or sets how many tokens, input and output together, this step's whole subtree may use per call of the step;
+    /// once used, the next model call in the subtree is refused with <see cref="BudgetExceededException"/>.
+    /// </summary>
+    /// <value>The default value is 0, meaning no limit.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public long MaxTotalTokens
+    {
+        get => _maxTotalTokens;
+        set => _maxTotalTokens = NotNegative(value);
+    }
+
+    /// <summary>
+    /// Gets or sets the cost, in the currency of <see cref="RuntimeOptions.Prices"/>, this step's whole subtree may reach
+    /// per call of the step; once reached, the next model call in the subtree is refused with
+    /// <see cref="BudgetExceededException"/>. Every model called in the subtree must then have a price. A
+    /// <see cref="double"/>, as an attribute cannot hold a <see cref="decimal"/>; it is converted to one.
+    /// </summary>
+    /// <value>The default value is 0, meaning no limit.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative, infinite or not a number.</exception>
+    public double MaxCost
+    {
+        get => _maxCost;
+        set => _maxCost = value < 0 || !double.IsFinite(value) || value > (double)decimal.MaxValue
+            ? throw new ArgumentOutOfRangeException(nameof(value), value, "MaxCost must be a finite number, zero or more.")
+            : value;
+    }
+
+    private static long NotNegative(long value)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(value);
+        return value;
+    }
 }
