@@ -37,6 +37,7 @@ public sealed class RuntimeOptions
     private bool _enableSensitiveData;
     private TimeProvider _timeProvider = TimeProvider.System;
     private Func<ToolApprovalRequestContent, CancellationToken, ValueTask<bool>>? _approvalHandler;
+    private int? _maxConcurrentModelCalls;
     private RuntimeConfiguration? _configuration;
 
     /// <summary>Initializes a new instance of the <see cref="RuntimeOptions"/> class.</summary>
@@ -124,6 +125,29 @@ public sealed class RuntimeOptions
     {
         get => _timeProvider;
         set => Set(ref _timeProvider, Throw.IfNull(value));
+    }
+
+    /// <summary>
+    /// Gets or sets how many model calls may be in flight at once across every <see cref="Runtime"/> built from these
+    /// options (provider rate limits are per key, not per run). A call over the limit waits for a slot, honouring its
+    /// step's cancellation; a streaming call holds its slot until the stream ends. The time a step waited is its
+    /// <see cref="ExecutedStep.ModelWaitTime"/>.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: no limit. Zero means no limit too.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    /// <exception cref="InvalidOperationException">The options are in use by a runtime.</exception>
+    public int? MaxConcurrentModelCalls
+    {
+        get => _maxConcurrentModelCalls;
+        set
+        {
+            if (value is { } limit)
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(limit, nameof(value));
+            }
+
+            Set(ref _maxConcurrentModelCalls, value);
+        }
     }
 
     /// <summary>
