@@ -38,7 +38,7 @@ internal sealed class HeldChatClient : IChatClient
 
         try
         {
-            var call = new HeldCall(messages.Last(m => m.Role == ChatRole.User).Text);
+            var call = new HeldCall(messages.Last(m => m.Role == ChatRole.User).Text, options?.ModelId);
             _arrivals.Writer.TryWrite(call);
             var reply = await call.Released.Task.WaitAsync(cancellationToken);
             return new ChatResponse(new ChatMessage(ChatRole.Assistant, reply)) { ModelId = options?.ModelId, FinishReason = ChatFinishReason.Stop };
@@ -69,8 +69,11 @@ internal sealed class HeldChatClient : IChatClient
 }
 
 /// <summary>One call held in <see cref="HeldChatClient"/>: the user prompt it carried, and the switch that answers it.</summary>
-internal sealed class HeldCall(string prompt)
+internal sealed class HeldCall(string prompt, string? modelId)
 {
+    /// <summary>Gets the model the call asked for.</summary>
+    public string? ModelId { get; } = modelId;
+
     /// <summary>Gets the text of the call's user message.</summary>
     public string Prompt { get; } = prompt;
 
