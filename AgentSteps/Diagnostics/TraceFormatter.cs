@@ -90,6 +90,11 @@ internal static class TraceFormatter
             }
 
             json["modelCalls"] = step.ModelCalls;
+            if (step.ModelWaitTime > TimeSpan.Zero)
+            {
+                // Time spent waiting for a slot under RuntimeOptions.MaxConcurrentModelCalls, within durationMs.
+                json["modelWaitMs"] = Math.Round(step.ModelWaitTime.TotalMilliseconds, 3);
+            }
         }
 
         if (step.Usage is { } usage)

@@ -35,4 +35,11 @@ public sealed class AgentStepsOptions
     /// <summary>Gets or sets the function asked before a tool call that needs approval runs, as <see cref="RuntimeOptions.ApprovalHandler"/>.</summary>
     /// <value>The default value is <see langword="null"/>: a call that needs approval fails its LLM step.</value>
     public Func<Microsoft.Extensions.AI.ToolApprovalRequestContent, CancellationToken, ValueTask<bool>>? ApprovalHandler { get; set; }
+
+    /// <summary>
+    /// Gets or sets how many model calls may be in flight at once across every run of the container, as
+    /// <see cref="RuntimeOptions.MaxConcurrentModelCalls"/>; a negative value fails when the first run is built.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: no limit.</value>
+    public int? MaxConcurrentModelCalls { get; set; }
 }

@@ -205,6 +205,7 @@ internal sealed class AgentStepsServices(AgentStepsOptions options, IServiceProv
             Logger = loggerFactory?.CreateLogger("AgentSteps"),
             EnableSensitiveData = options.EnableSensitiveData,
             ApprovalHandler = options.ApprovalHandler,
+            MaxConcurrentModelCalls = options.MaxConcurrentModelCalls,
         };
 
         // The options' tools first, then those registered in the container (AddTool).

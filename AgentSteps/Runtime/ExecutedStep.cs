@@ -181,6 +181,13 @@ public sealed class ExecutedStep
     /// <remarks>When middleware ran the model call more than once (a retry), every call's conversation is here, in order.</remarks>
     public IReadOnlyList<ChatMessage> Messages => _model is { } model ? model.Messages() : [];
 
+    /// <summary>
+    /// Gets how long an LLM step's model calls waited, in total, for a slot under
+    /// <see cref="RuntimeOptions.MaxConcurrentModelCalls"/>, measured with <see cref="RuntimeOptions.TimeProvider"/>;
+    /// <see cref="TimeSpan.Zero"/> when none waited, and for a code step. It is part of <see cref="Duration"/>.
+    /// </summary>
+    public TimeSpan ModelWaitTime => _model?.WaitTime ?? TimeSpan.Zero;
+
     /// <summary>Gets the tokens an LLM step used over all its model calls, when the provider reported them.</summary>
     public UsageDetails? Usage => _model?.Usage;
 
@@ -204,6 +211,11 @@ public sealed class ExecutedStep
         if (Usage is { } usage)
         {
             text += string.Create(CultureInfo.InvariantCulture, $", {usage.InputTokenCount ?? 0} in / {usage.OutputTokenCount ?? 0} out tokens");
+        }
+
+        if (ModelWaitTime > TimeSpan.Zero)
+        {
+            text += string.Create(CultureInfo.InvariantCulture, $", waited {ModelWaitTime.TotalMilliseconds:0.#} ms for a model slot");
         }
 
         return text + ")" + (Exception is null ? string.Empty : $" failed: {Exception.GetType().Name}");

@@ -9,6 +9,7 @@ namespace AgentSteps;
 internal sealed class ModelCallRecord
 {
     private int _calls;
+    private long _waitTicks;
     private bool _usageOwned;
     private string? _validReply;
     private object? _parsed;
@@ -74,6 +75,12 @@ internal sealed class ModelCallRecord
     public int Calls => Volatile.Read(ref _calls);
 
     public void CountCall() => Interlocked.Increment(ref _calls);
+
+    /// <summary>Gets how long the step's model calls waited for a slot under <see cref="RuntimeOptions.MaxConcurrentModelCalls"/>.</summary>
+    public TimeSpan WaitTime => TimeSpan.FromTicks(Interlocked.Read(ref _waitTicks));
+
+    /// <summary>Adds one call's wait for a slot; middleware may run a step's model calls in parallel (hedging).</summary>
+    public void AddWaitTime(TimeSpan waited) => Interlocked.Add(ref _waitTicks, waited.Ticks);
 
     /// <summary>Notes the reply that parsed into <paramref name="parsed"/>, the value the model step returns.</summary>
     public void Parsed(string reply, object? parsed, StructuredOutput.OutputContract? contract)

@@ -66,6 +66,9 @@ internal sealed class RuntimeConfiguration
         }
 
         ApprovalHandler = options.ApprovalHandler;
+
+        // One gate per compiled options, so every run built from them shares the limit (a provider's rate limit is per key).
+        ModelCallGate = options.MaxConcurrentModelCalls is > 0 and var limit ? new SemaphoreSlim(limit, limit) : null;
         HasMiddleware = options.Middleware.Count > 0;
         IStepMiddleware[] builtIn = [RecordStage.Instance, TelemetryStage.Instance, LoopGuardStage.Instance, TimeLimitStage.Instance];
 
@@ -82,6 +85,9 @@ internal sealed class RuntimeConfiguration
     public AITool[] Tools { get; }
 
     public Func<ToolApprovalRequestContent, CancellationToken, ValueTask<bool>>? ApprovalHandler { get; }
+
+    /// <summary>Gets the gate that holds model calls to <see cref="RuntimeOptions.MaxConcurrentModelCalls"/>, or <see langword="null"/> without a limit.</summary>
+    public SemaphoreSlim? ModelCallGate { get; }
 
     /// <summary>Gets the pipeline of a model's call of an external tool.</summary>
     public StepHandler ToolPipeline { get; }

@@ -50,6 +50,7 @@ public sealed class RuntimeOptions
     private TimeProvider _timeProvider = TimeProvider.System;
     private Func<ToolApprovalRequestContent, CancellationToken, ValueTask<bool>>? _approvalHandler;
     private RunBudget? _budget;
+    private int? _maxConcurrentModelCalls;
     private RuntimeConfiguration? _configuration;
     private CancellationToken _cancellationToken;
     private TimeSpan? _httpTimeout;
@@ -185,6 +186,29 @@ public sealed class RuntimeOptions
     {
         get => _httpRetries;
         set => Set(ref _httpRetries, value is { } retries ? Throw.IfLessThan(retries, 0, nameof(value)) : null);
+    }
+
+    /// <summary>
+    /// Gets or sets how many model calls may be in flight at once across every <see cref="Runtime"/> built from these
+    /// options (provider rate limits are per key, not per run). A call over the limit waits for a slot, honouring its
+    /// step's cancellation; a streaming call holds its slot until the stream ends. The time a step waited is its
+    /// <see cref="ExecutedStep.ModelWaitTime"/>.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: no limit. Zero means no limit too.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    /// <exception cref="InvalidOperationException">The options are in use by a runtime.</exception>
+    public int? MaxConcurrentModelCalls
+    {
+        get => _maxConcurrentModelCalls;
+        set
+        {
+            if (value is { } limit)
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(limit, nameof(value));
+            }
+
+            Set(ref _maxConcurrentModelCalls, value);
+        }
     }
 
     /// <summary>
