@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AgentSteps.Examples.Progress;
 using Microsoft.Extensions.AI;
 
 namespace AgentSteps.Examples.Kitchen;
@@ -34,20 +35,38 @@ public static class KitchenCommand
         }
 
         options.Tools.Add(KitchenTools.ConvertUnits);
-        options.ApprovalHandler = ApprovalHandler(output, approval, console);
+        var progress = new ConsoleProgress(output);
+        options.ApprovalHandler = ApprovalHandler(output, approval, console, progress);
 
         using var runtime = new Runtime(options);
         var agent = Steps.Create<KitchenAgent>();
+        progress.Start(runtime); // watching before the first step starts
+        DinnerResult? result = null;
+        string? failure = null;
         int exitCode = 0;
         try
         {
-            var result = agent.HostDinnerAsync(request).GetAwaiter().GetResult();
-            Print(result, output);
+            result = agent.HostDinnerAsync(request).GetAwaiter().GetResult();
         }
         catch (AgentStepsException e)
         {
-            output.WriteLine($"The workflow failed: {e.Message}");
+            failure = $"The workflow failed: {e.Message}";
             exitCode = 1;
+        }
+        finally
+        {
+            // Ending the run sends the watcher its last event; the progress is then off the screen before the result is printed.
+            runtime.Dispose();
+            progress.CompleteAsync().GetAwaiter().GetResult();
+        }
+
+        if (result is not null)
+        {
+            Print(result, output);
+        }
+        else
+        {
+            output.WriteLine(failure);
         }
 
         PrintToolCalls(runtime, output);
@@ -57,16 +76,17 @@ public static class KitchenCommand
         return exitCode;
     }
 
-    private static Func<ToolApprovalRequestContent, CancellationToken, ValueTask<bool>> ApprovalHandler(TextWriter output, ApprovalMode mode, TextReader? console)
+    private static Func<ToolApprovalRequestContent, CancellationToken, ValueTask<bool>> ApprovalHandler(
+        TextWriter output, ApprovalMode mode, TextReader? console, ConsoleProgress progress)
     {
-        // Tool calls of one reply run concurrently: one question at a time.
-        var gate = new SemaphoreSlim(1, 1);
         return async (request, cancellationToken) =>
         {
             var call = (FunctionCallContent)request.ToolCall;
             var question = $"Approval needed: {call.Name} {Describe(call.Arguments)}";
-            await gate.WaitAsync(cancellationToken);
-            try
+
+            // Tool calls of one reply run concurrently: one question at a time, with the progress display off the screen
+            // (and no progress line written) while it is asked, so that the prompt is not drawn over.
+            using (await progress.PauseAsync(cancellationToken))
             {
                 output.WriteLine(question);
                 switch (mode)
@@ -87,10 +107,6 @@ public static class KitchenCommand
                         output.WriteLine(approved ? "  approved" : "  denied");
                         return approved;
                 }
-            }
-            finally
-            {
-                gate.Release();
             }
         };
     }

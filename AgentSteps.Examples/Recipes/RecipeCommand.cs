@@ -1,6 +1,8 @@
+using AgentSteps.Examples.Progress;
+
 namespace AgentSteps.Examples.Recipes;
 
-/// <summary>The main job: creates a recipe and prints it with the step tree.</summary>
+/// <summary>The main job: creates a recipe, showing its progress while it runs, and prints it with the step tree.</summary>
 public static class RecipeCommand
 {
     public static int Run(string query, TextWriter output)
@@ -16,23 +18,41 @@ public static class RecipeCommand
                 $"Set {RuntimeOptions.ApiKeyVariable} (or {RuntimeOptions.BaseUrlVariable} for a local server such as Ollama) to use a real model.");
         }
 
+        var progress = new ConsoleProgress(output);
         using var runtime = new Runtime(options);
         var workflow = Steps.Create<RecipeWorkflow>();
+        progress.Start(runtime); // watching before the first step starts
+        Recipe? recipe = null;
+        string? failure = null;
         int exitCode = 0;
         try
         {
-            var recipe = workflow.CreateRecipe(query);
-            Print(recipe, output);
+            recipe = workflow.CreateRecipe(query);
         }
         catch (MaxLoopsExceededException e)
         {
-            output.WriteLine($"No recipe passed validation: {e.StepName} tried {e.MaxLoops} times.");
+            failure = $"No recipe passed validation: {e.StepName} tried {e.MaxLoops} times.";
             exitCode = 2;
         }
         catch (AgentStepsException e)
         {
-            output.WriteLine($"The workflow failed: {e.Message}");
+            failure = $"The workflow failed: {e.Message}";
             exitCode = 1;
+        }
+        finally
+        {
+            // Ending the run sends the watcher its last event; the progress is then off the screen before the result is printed.
+            runtime.Dispose();
+            progress.CompleteAsync().GetAwaiter().GetResult();
+        }
+
+        if (recipe is not null)
+        {
+            Print(recipe, output);
+        }
+        else
+        {
+            output.WriteLine(failure);
         }
 
         output.WriteLine();

@@ -11,8 +11,10 @@ namespace AgentSteps.Examples.Web;
 
 /// <summary>
 /// A small ASP.NET Core app around the recipe workflow: <c>POST /recipes {"query": "..."}</c> returns the recipe and its
-/// step tree; <c>GET /recipes/graph</c> returns the workflow's DOT. The workflow (async steps, so a request holds no
-/// thread while the model answers) comes from the container and opens its own run per request.
+/// step tree; <c>POST /recipes/stream {"query": "..."}</c> streams the run's events as server-sent events (see
+/// <see cref="RecipeEventStreamer"/>); <c>GET /</c> is a page that shows a recipe appearing as it streams;
+/// <c>GET /recipes/graph</c> returns the workflow's DOT. The workflow (async steps, so a request holds no thread while the
+/// model answers) comes from the container and opens its own run per request.
 /// </summary>
 public sealed class RecipeApi
 {
@@ -37,6 +39,7 @@ public sealed class RecipeApi
             options.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         });
         services.AddAgentSteps().AddWorkflow<AsyncRecipeWorkflow>(ServiceLifetime.Scoped);
+        services.AddSingleton<RecipeEventStreamer>();
     }
 
     public static void Configure(IApplicationBuilder app)
@@ -51,6 +54,8 @@ public sealed class RecipeApi
     public static void MapRecipes(IEndpointRouteBuilder endpoints)
     {
         endpoints.MapPost("/recipes", CreateAsync);
+        endpoints.MapPost("/recipes/stream", StreamAsync);
+        endpoints.MapGet("/", () => Results.Content(StreamPage.Html, "text/html; charset=utf-8"));
         endpoints.MapGet("/recipes/graph", () => Results.Text(
             StepGraph.For<AsyncRecipeWorkflow>(nameof(AsyncRecipeWorkflow.CreateRecipeAsync)).ToDot(), "text/vnd.graphviz"));
     }
@@ -60,10 +65,7 @@ public sealed class RecipeApi
         // JSON only: a cross-site HTML form can post text/plain or form data without a preflight, and spend tokens.
         if (!IsJson(context.Request.ContentType))
         {
-            return Results.Problem(
-                title: "The request body must be JSON.",
-                detail: "Send the body with 'Content-Type: application/json', such as {\"query\": \"chicken parmesan\"}.",
-                statusCode: StatusCodes.Status415UnsupportedMediaType);
+            return NotJson();
         }
 
         var (query, problem) = await ReadQueryAsync(context.Request, context.RequestAborted);
@@ -89,6 +91,27 @@ public sealed class RecipeApi
                 statusCode: StatusCodes.Status502BadGateway);
         }
     }
+
+    private static async Task StreamAsync(HttpContext context, AsyncRecipeWorkflow workflow, RecipeEventStreamer stream)
+    {
+        // POST with a JSON body, as POST /recipes: a cross-site page could make a browser send a GET (an EventSource, an
+        // image) or a form post without a preflight, and spend tokens.
+        var (query, problem) = IsJson(context.Request.ContentType)
+            ? await ReadQueryAsync(context.Request, context.RequestAborted)
+            : (null, NotJson());
+        if (problem is not null)
+        {
+            await problem.ExecuteAsync(context);
+            return;
+        }
+
+        await stream.StreamAsync(context, workflow, query!);
+    }
+
+    private static IResult NotJson() => Results.Problem(
+        title: "The request body must be JSON.",
+        detail: "Send the body with 'Content-Type: application/json', such as {\"query\": \"chicken parmesan\"}.",
+        statusCode: StatusCodes.Status415UnsupportedMediaType);
 
     private static bool IsJson(string? contentType) =>
         MediaTypeHeaderValue.TryParse(contentType, out var type) &&

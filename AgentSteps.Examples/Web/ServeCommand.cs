@@ -34,7 +34,9 @@ public static class ServeCommand
         host.Start();
         foreach (var address in host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [])
         {
-            output.WriteLine($"Listening on {address}: POST {address}/recipes {{\"query\": \"chicken parmesan\"}}, GET {address}/recipes/graph. Ctrl+C stops.");
+            output.WriteLine(
+                $"Listening on {address}: open {address}/ to watch a recipe stream; POST {address}/recipes {{\"query\": \"chicken parmesan\"}} " +
+                $"(or {address}/recipes/stream for server-sent events), GET {address}/recipes/graph. Ctrl+C stops.");
         }
 
         host.WaitForShutdown();
