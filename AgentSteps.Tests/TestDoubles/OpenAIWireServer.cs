@@ -50,12 +50,104 @@ public sealed class OpenAIWireServer : IAsyncDisposable
     /// Answers with a completion whose content <paramref name="content"/> makes from the request being answered, for
     /// concurrent requests whose order of arrival a test cannot know.
     /// </summary>
+    /// <remarks>A request with <c>"stream": true</c> gets the same content as server-sent events, in one piece.</remarks>
     public OpenAIWireServer ReplyContent(Func<RecordedRequest, string> content) =>
-        Reply(context => WriteJsonAsync(context, 200, Completion(content((RecordedRequest)context.Items[typeof(RecordedRequest)]!))));
+        Reply(context =>
+        {
+            var text = content(RequestOf(context));
+            return RequestOf(context).IsStream
+                ? WriteStreamAsync(context, TextStream([text], refusal: null, "stop", 11, 7))
+                : WriteJsonAsync(context, 200, Completion(text));
+        });
 
     /// <summary>Answers with a completion whose message content is <paramref name="content"/>.</summary>
+    /// <remarks>
+    /// A request with <c>"stream": true</c> gets the same reply as server-sent events: the content (and any refusal) in
+    /// one piece; see <see cref="ReplyStream"/> for the shape.
+    /// </remarks>
     public OpenAIWireServer ReplyContent(string? content, string finishReason = "stop", string? refusal = null, int promptTokens = 11, int completionTokens = 7) =>
-        Reply(context => WriteJsonAsync(context, 200, Completion(content, finishReason, refusal, promptTokens, completionTokens)));
+        Reply(context => RequestOf(context).IsStream
+            ? WriteStreamAsync(context, TextStream(content is null ? [] : [content], refusal, finishReason, promptTokens, completionTokens))
+            : WriteJsonAsync(context, 200, Completion(content, finishReason, refusal, promptTokens, completionTokens)));
+
+    /// <summary>
+    /// Answers a request with <c>"stream": true</c> as OpenAI streams a completion: <c>text/event-stream</c>, each event
+    /// a <c>data: {chat.completion.chunk}</c> line and a blank line, written and flushed one at a time. The first chunk
+    /// carries <c>delta.role</c> "assistant" with empty content; then one chunk per piece of
+    /// <paramref name="chunks"/> (<c>choices[0].delta.content</c>); then a chunk with an empty delta and
+    /// <paramref name="finishReason"/>; when the request asked for <c>stream_options.include_usage</c>, every chunk
+    /// has <c>"usage": null</c> and a last chunk has empty <c>choices</c> and the usage; then <c>data: [DONE]</c>.
+    /// A request without <c>"stream": true</c> gets one completion of the pieces joined, as OpenAI would answer it.
+    /// </summary>
+    /// <param name="chunks">The content pieces, in order.</param>
+    /// <param name="finishReason">The last chunk's finish reason.</param>
+    /// <param name="promptTokens">The usage's prompt tokens.</param>
+    /// <param name="completionTokens">The usage's completion tokens.</param>
+    /// <param name="holdAfter">
+    /// When set with <paramref name="release"/>: the number of pieces (after the role chunk) sent before the server
+    /// waits for <paramref name="release"/>. A non-streaming request waits for it before any answer.
+    /// </param>
+    /// <param name="release">
+    /// The task the server awaits after <paramref name="holdAfter"/> pieces; it sends the rest when it completes. If the
+    /// client goes away first the server stops and writes nothing more (<see cref="RecordedRequest.ClientDisconnected"/>).
+    /// </param>
+    public OpenAIWireServer ReplyStream(IEnumerable<string> chunks, string finishReason = "stop", int promptTokens = 11, int completionTokens = 7, int holdAfter = 0, Task? release = null)
+    {
+        ArgumentNullException.ThrowIfNull(chunks);
+        var pieces = chunks.ToArray();
+        return Reply(async context =>
+        {
+            if (RequestOf(context).IsStream)
+            {
+                await WriteStreamAsync(context, TextStream(pieces, refusal: null, finishReason, promptTokens, completionTokens), holdAfter, release);
+            }
+            else if (await HoldAsync(context, release))
+            {
+                await WriteJsonAsync(context, 200, Completion(string.Concat(pieces), finishReason, refusal: null, promptTokens, completionTokens));
+            }
+        });
+    }
+
+    /// <summary>
+    /// Answers a request with <c>"stream": true</c> with tool calls streamed as OpenAI streams them: for each call, a
+    /// chunk whose <c>delta.tool_calls[0]</c> has the call's <c>index</c>, <c>id</c>, <c>type</c> "function",
+    /// <c>function.name</c> and empty <c>function.arguments</c> (the first of these chunks also carries
+    /// <c>delta.role</c> "assistant" and <c>content</c> null), then one chunk per piece of its arguments with only
+    /// <c>index</c> and <c>function.arguments</c>; then a chunk with an empty delta and finish reason "tool_calls"; the
+    /// usage chunk when asked for; <c>data: [DONE]</c>. A request without <c>"stream": true</c> gets
+    /// <see cref="ToolCallCompletion"/> of the joined arguments.
+    /// </summary>
+    /// <param name="calls">The calls: id, function name, and the arguments' JSON text in the pieces to send.</param>
+    /// <param name="promptTokens">The usage's prompt tokens.</param>
+    /// <param name="completionTokens">The usage's completion tokens.</param>
+    /// <param name="holdAfter">When set with <paramref name="release"/>: the number of tool-call chunks sent before the hold.</param>
+    /// <param name="release">See <see cref="ReplyStream"/>.</param>
+    public OpenAIWireServer ReplyStreamToolCalls(IEnumerable<(string Id, string Name, IEnumerable<string> ArgumentPieces)> calls, int promptTokens = 11, int completionTokens = 7, int holdAfter = 0, Task? release = null)
+    {
+        ArgumentNullException.ThrowIfNull(calls);
+        var scripted = calls.Select(c => (c.Id, c.Name, Pieces: c.ArgumentPieces.ToArray())).ToArray();
+        return Reply(async context =>
+        {
+            if (RequestOf(context).IsStream)
+            {
+                await WriteStreamAsync(context, ToolCallStream(scripted, promptTokens, completionTokens), holdAfter, release);
+            }
+            else if (await HoldAsync(context, release))
+            {
+                await WriteJsonAsync(context, 200, ToolCallCompletion(scripted.Select(c => (c.Id, c.Name, string.Concat(c.Pieces))), content: null, promptTokens, completionTokens));
+            }
+        });
+    }
+
+    /// <summary>
+    /// <see cref="ReplyStreamToolCalls(IEnumerable{ValueTuple{string, string, IEnumerable{string}}}, int, int, int, Task?)"/>
+    /// with each call's arguments cut into pieces of at most <see cref="ArgumentPieceLength"/> characters.
+    /// </summary>
+    public OpenAIWireServer ReplyStreamToolCalls(params (string Id, string Name, string ArgumentsJson)[] calls) =>
+        ReplyStreamToolCalls(calls.Select(c => (c.Id, c.Name, (IEnumerable<string>)Split(c.ArgumentsJson, ArgumentPieceLength))));
+
+    /// <summary>The length of the argument pieces that <see cref="ReplyStreamToolCalls(ValueTuple{string, string, string}[])"/> sends.</summary>
+    public const int ArgumentPieceLength = 5;
 
     /// <summary>
     /// Answers with a completion whose message asks for <paramref name="calls"/> (<c>message.tool_calls</c>, each of type
@@ -63,8 +155,11 @@ public sealed class OpenAIWireServer : IAsyncDisposable
     /// </summary>
     /// <param name="calls">The calls: the call id the client must echo in its "tool" message, the function name, and its
     /// arguments as the JSON text the model wrote (sent as a string, as OpenAI does).</param>
+    /// <remarks>A request with <c>"stream": true</c> gets the calls streamed (<see cref="ReplyStreamToolCalls(ValueTuple{string, string, string}[])"/>).</remarks>
     public OpenAIWireServer ReplyToolCalls(params (string Id, string Name, string ArgumentsJson)[] calls) =>
-        Reply(context => WriteJsonAsync(context, 200, ToolCallCompletion(calls)));
+        Reply(context => RequestOf(context).IsStream
+            ? WriteStreamAsync(context, ToolCallStream(calls.Select(c => (c.Id, c.Name, Split(c.ArgumentsJson, ArgumentPieceLength))).ToArray(), 11, 7))
+            : WriteJsonAsync(context, 200, ToolCallCompletion(calls)));
 
     public OpenAIWireServer ReplyStatus(int status, string message, int times = 1)
     {
@@ -169,17 +264,215 @@ public sealed class OpenAIWireServer : IAsyncDisposable
             body.Length == 0 ? new JObject() : JObject.Parse(body));
         context.Items[typeof(RecordedRequest)] = recorded;
         _requests.Enqueue(recorded);
-        if (!_handlers.TryDequeue(out var handler))
+        using var aborted = context.RequestAborted.Register(static r => ((RecordedRequest)r!).OnClientDisconnected(), recorded);
+        try
         {
-            await WriteJsonAsync(context, 500, new JObject { ["error"] = new JObject { ["message"] = "The test scripted no reply for this request." } });
-            return;
+            if (!_handlers.TryDequeue(out var handler))
+            {
+                await WriteJsonAsync(context, 500, new JObject { ["error"] = new JObject { ["message"] = "The test scripted no reply for this request." } });
+                return;
+            }
+
+            await handler(context);
+        }
+        finally
+        {
+            // The handler can run to its end inside the abort's own callbacks (a wait on the token resumes inline), before
+            // the registration above has run; disposing the registration then drops it, so the abort is recorded here too.
+            if (context.RequestAborted.IsCancellationRequested)
+            {
+                recorded.OnClientDisconnected();
+            }
+
+            recorded.OnHandlerEnded();
+        }
+    }
+
+    private static RecordedRequest RequestOf(HttpContext context) => (RecordedRequest)context.Items[typeof(RecordedRequest)]!;
+
+    private static string[] Split(string text, int length) =>
+        text.Length == 0 ? [string.Empty] : Enumerable.Range(0, (text.Length + length - 1) / length).Select(i => text.Substring(i * length, Math.Min(length, text.Length - (i * length)))).ToArray();
+
+    // Waits for the release, if any. False when the client went away first (the server then writes nothing more).
+    private static async Task<bool> HoldAsync(HttpContext context, Task? release)
+    {
+        if (release is null)
+        {
+            return true;
         }
 
-        await handler(context);
+        try
+        {
+            await release.WaitAsync(context.RequestAborted);
+            return true;
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    private sealed record StreamScript(IReadOnlyList<JObject> Deltas, int FirstScripted, string FinishReason, int PromptTokens, int CompletionTokens);
+
+    private static StreamScript TextStream(IReadOnlyList<string> pieces, string? refusal, string finishReason, int promptTokens, int completionTokens)
+    {
+        var deltas = new List<JObject> { new() { ["role"] = "assistant", ["content"] = string.Empty, ["refusal"] = null } };
+        deltas.AddRange(pieces.Select(p => new JObject { ["content"] = p }));
+        if (refusal is not null)
+        {
+            deltas.Add(new JObject { ["refusal"] = refusal });
+        }
+
+        return new StreamScript(deltas, 1, finishReason, promptTokens, completionTokens);
+    }
+
+    private static StreamScript ToolCallStream(IReadOnlyList<(string Id, string Name, string[] Pieces)> calls, int promptTokens, int completionTokens)
+    {
+        var deltas = new List<JObject>();
+        for (int index = 0; index < calls.Count; index++)
+        {
+            var (id, name, pieces) = calls[index];
+            var header = new JObject
+            {
+                ["tool_calls"] = new JArray(new JObject
+                {
+                    ["index"] = index,
+                    ["id"] = id,
+                    ["type"] = "function",
+                    ["function"] = new JObject { ["name"] = name, ["arguments"] = string.Empty },
+                }),
+            };
+            if (index == 0)
+            {
+                header.AddFirst(new JProperty("content", JValue.CreateNull()));
+                header.AddFirst(new JProperty("role", "assistant"));
+            }
+
+            deltas.Add(header);
+            deltas.AddRange(pieces.Select(p => new JObject
+            {
+                ["tool_calls"] = new JArray(new JObject { ["index"] = index, ["function"] = new JObject { ["arguments"] = p } }),
+            }));
+        }
+
+        return new StreamScript(deltas, 0, "tool_calls", promptTokens, completionTokens);
+    }
+
+    private static async Task WriteStreamAsync(HttpContext context, StreamScript script, int holdAfter = 0, Task? release = null)
+    {
+        var recorded = RequestOf(context);
+        var includeUsage = recorded.IncludeUsage;
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "text/event-stream; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-cache";
+        JObject Chunk(JArray choices, JToken? usage)
+        {
+            var chunk = new JObject
+            {
+                ["id"] = "chatcmpl-test",
+                ["object"] = "chat.completion.chunk",
+                ["created"] = 1_700_000_000,
+                ["model"] = "gpt-4o-mini",
+                ["choices"] = choices,
+            };
+            if (includeUsage)
+            {
+                chunk["usage"] = usage ?? JValue.CreateNull();
+            }
+
+            return chunk;
+        }
+
+        static JArray Choice(JObject delta, string? finishReason) =>
+            new(new JObject { ["index"] = 0, ["delta"] = delta, ["logprobs"] = null, ["finish_reason"] = finishReason });
+
+        try
+        {
+            int holdAt = release is null ? -1 : script.FirstScripted + holdAfter;
+            for (int i = 0; i < script.Deltas.Count; i++)
+            {
+                if (i == holdAt && !await HoldAsync(context, release))
+                {
+                    return;
+                }
+
+                await WriteEventAsync(context, Chunk(Choice(script.Deltas[i], null), null).ToString(Newtonsoft.Json.Formatting.None));
+                recorded.OnChunkWritten();
+            }
+
+            if (holdAt >= script.Deltas.Count && !await HoldAsync(context, release))
+            {
+                return;
+            }
+
+            await WriteEventAsync(context, Chunk(Choice(new JObject(), script.FinishReason), null).ToString(Newtonsoft.Json.Formatting.None));
+            recorded.OnChunkWritten();
+            if (includeUsage)
+            {
+                var usage = new JObject
+                {
+                    ["prompt_tokens"] = script.PromptTokens,
+                    ["completion_tokens"] = script.CompletionTokens,
+                    ["total_tokens"] = script.PromptTokens + script.CompletionTokens,
+                };
+                await WriteEventAsync(context, Chunk([], usage).ToString(Newtonsoft.Json.Formatting.None));
+                recorded.OnChunkWritten();
+            }
+
+            await WriteEventAsync(context, "[DONE]");
+            recorded.OnDoneWritten();
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away mid-stream; RecordedRequest.ClientDisconnected says so.
+        }
+    }
+
+    private static async Task WriteEventAsync(HttpContext context, string data)
+    {
+        await context.Response.WriteAsync("data: " + data + "\n\n", context.RequestAborted);
+        await context.Response.Body.FlushAsync(context.RequestAborted);
     }
 
     public sealed record RecordedRequest(string Method, string Path, string Authorization, JObject Body)
     {
+        private readonly TaskCompletionSource _clientDisconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _handlerEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _chunksWritten;
+        private volatile bool _doneWritten;
+
+        /// <summary>Gets whether the request asked for a streamed answer (<c>"stream": true</c>).</summary>
+        public bool IsStream => Body["stream"] is JValue { Type: JTokenType.Boolean } stream && (bool)stream;
+
+        /// <summary>Gets whether the request asked for usage in the stream (<c>"stream_options": {"include_usage": true}</c>).</summary>
+        public bool IncludeUsage => Body["stream_options"]?["include_usage"] is JValue { Type: JTokenType.Boolean } include && (bool)include;
+
+        /// <summary>
+        /// Gets a task that completes when the client goes away (closes or resets the connection) while the server is
+        /// still answering this request. It never completes for a request answered in full.
+        /// </summary>
+        public Task ClientDisconnected => _clientDisconnected.Task;
+
+        /// <summary>Gets a task that completes when the server has finished with this request, answered in full or not.</summary>
+        public Task HandlerEnded => _handlerEnded.Task;
+
+        /// <summary>
+        /// Gets the number of <c>chat.completion.chunk</c> events written and flushed for this request (role, pieces,
+        /// finish and usage chunks; not <c>[DONE]</c>). Zero for a request not answered as a stream.
+        /// </summary>
+        public int ChunksWritten => Volatile.Read(ref _chunksWritten);
+
+        /// <summary>Gets whether the stream was written to its end, <c>data: [DONE]</c> included.</summary>
+        public bool DoneWritten => _doneWritten;
+
+        internal void OnClientDisconnected() => _clientDisconnected.TrySetResult();
+
+        internal void OnHandlerEnded() => _handlerEnded.TrySetResult();
+
+        internal void OnChunkWritten() => Interlocked.Increment(ref _chunksWritten);
+
+        internal void OnDoneWritten() => _doneWritten = true;
+
         /// <summary>Gets the request's messages in order (empty when there are none).</summary>
         public IReadOnlyList<JObject> Messages => Body["messages"] is JArray messages ? messages.OfType<JObject>().ToArray() : [];
 
