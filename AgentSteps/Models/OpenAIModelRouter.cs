@@ -30,8 +30,28 @@ internal sealed class OpenAIModelRouter(OpenAIClient client) : IChatClient
         }
     }
 
-    public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
-        For(options).GetStreamingResponseAsync(messages, options, cancellationToken);
+    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        // The same redaction as a whole response's, for errors raised while the request is sent or the stream is read.
+        await using var updates = For(options).GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        while (true)
+        {
+            try
+            {
+                if (!await updates.MoveNextAsync().ConfigureAwait(false))
+                {
+                    yield break;
+                }
+            }
+            catch (ClientResultException e) when (Redaction.HasSecrets(e.Message))
+            {
+                throw new ClientResultException(Redaction.Redact(e.Message), e.GetRawResponse(), e.InnerException is null ? null : Redaction.Sanitize(e.InnerException));
+            }
+
+            yield return updates.Current;
+        }
+    }
 
     public object? GetService(Type serviceType, object? serviceKey = null) =>
         serviceType == typeof(OpenAIClient) ? client : For(null).GetService(serviceType, serviceKey);

@@ -426,6 +426,7 @@ public sealed class RuntimeOptions
         var timeout = httpTimeout ?? DefaultHttpTimeout;
         var clientOptions = new OpenAIClientOptions
         {
+            Transport = SharedTransport.Value,
             NetworkTimeout = timeout,
             RetryPolicy = new HttpRetryPolicy(httpRetries is { } retries ? Throw.IfLessThan(retries, 0) : DefaultHttpRetries, maxDelay: timeout),
         };
@@ -452,6 +453,23 @@ public sealed class RuntimeOptions
         // Model calls report OpenTelemetry GenAI spans and metrics when something listens (AddAgentStepsInstrumentation).
         return new OpenAIModelRouter(client).AsBuilder().UseOpenTelemetry().Build();
     }
+
+    /// <summary>
+    /// The HTTP transport of every client <see cref="CreateOpenAIClient(string?, string?, TimeSpan?, int?)"/> builds: one
+    /// connection pool per process. A stream the caller stops reading closes its connection at once, rather than being
+    /// read out first (.NET's default drains up to 1 MB for up to 2 s, while the model goes on writing); the network
+    /// timeout is the client pipeline's.
+    /// </summary>
+    private static readonly Lazy<System.ClientModel.Primitives.HttpClientPipelineTransport> SharedTransport = new(() =>
+        new System.ClientModel.Primitives.HttpClientPipelineTransport(new HttpClient(new SocketsHttpHandler
+        {
+            MaxResponseDrainSize = 0,
+            ResponseDrainTimeout = TimeSpan.Zero,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        }));
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
