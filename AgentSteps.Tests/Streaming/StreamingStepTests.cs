@@ -199,6 +199,29 @@ public class StreamingStepTests
     }
 
     [Test]
+    public async Task WatcherThatNeverReads_DoesNotHoldTheRunBack_AndStillGetsEveryStepEvent()
+    {
+        var reply = new string('a', 40_000);   // streamed in pieces of 16 characters: 2,500 text events
+        var runtime = new Runtime(new ScriptedChatClient(reply));
+        var events = runtime.WatchAsync();     // registered, not read until the run is over
+        using (runtime)
+        {
+            await foreach (var piece in Steps.Create<Writer>().PoemAsync("long"))
+            {
+            }
+        }
+
+        var kinds = new List<RunEventKind>();
+        await foreach (var e in events.WithCancellation(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token))
+        {
+            kinds.Add(e.Kind);
+        }
+
+        Assert.That(kinds.Count(k => k == RunEventKind.ModelText), Is.LessThanOrEqualTo(1000).And.GreaterThan(0));
+        Assert.That(kinds.Where(k => k != RunEventKind.ModelText), Is.EqualTo(new[] { RunEventKind.StepStarted, RunEventKind.StepCompleted, RunEventKind.RunCompleted }));
+    }
+
+    [Test]
     public async Task WatchedRun_StreamsEveryLlmStep_WithPartialJsonThatAlwaysParses()
     {
         var client = new ScriptedChatClient("""{"value":[{"Name":"soup \"hot\"","Minutes":20},{"Name":"stew","Minutes":90}]}""");

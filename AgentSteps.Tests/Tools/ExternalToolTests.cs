@@ -140,7 +140,21 @@ public class ExternalToolTests
         public virtual string Go(string input) => input;
     }
 
+    public abstract class OffersStreamingStep
+    {
+        [Step]
+        public virtual async IAsyncEnumerable<int> Count()
+        {
+            await Task.Yield();
+            yield return 1;
+        }
+
+        [Step(Model = "m", Tools = [nameof(Count)])]
+        public abstract string Go(string input);
+    }
+
     [TestCase(typeof(OffersNonStep), "Helper", "is not a step")]
+    [TestCase(typeof(OffersStreamingStep), "Count", "streams its result")]
     [TestCase(typeof(OffersOverload), "Look", "2 steps of that name")]
     [TestCase(typeof(OffersItself), "Go", "offers itself as a tool but sets no MaxLoops")]
     [TestCase(typeof(CodeStepWithTools), "Go", "only an LLM step offers tools")]

@@ -150,7 +150,12 @@ internal sealed class StepStream<T>(StreamStarter starter) : IAsyncEnumerable<T>
 
             if (!_done)
             {
-                _sink!.Stop();
+                // Stopping early is not a failure; a reader whose token was cancelled cancelled the step, which is recorded so.
+                if (!consumerToken.IsCancellationRequested)
+                {
+                    _sink!.Stop();
+                }
+
                 await _cts!.CancelAsync().ConfigureAwait(false);
             }
 

@@ -64,6 +64,13 @@ internal sealed class StepTool : AIFunctionDeclaration
             return null;
         }
 
+        if (step.Shape.ItemType is { } itemType)
+        {
+            problem = $"it streams its result (IAsyncEnumerable<{Inspection.StepNames.TypeName(itemType)}>), while a tool's result goes back to the model whole; " +
+                      $"return Task<IReadOnlyList<{Inspection.StepNames.TypeName(itemType)}>> from a step offered as a tool";
+            return null;
+        }
+
         var call = Pipeline.BodyInvoker.TryCreate(method, virtualCall: true);
         if (call is null)
         {
