@@ -42,4 +42,11 @@ public sealed class AgentStepsOptions
     /// </summary>
     /// <value>The default value is <see langword="null"/>: no limit.</value>
     public int? MaxConcurrentModelCalls { get; set; }
+
+    /// <summary>Gets or sets the budget of each run of the container's workflows, as <see cref="RuntimeOptions.Budget"/>.</summary>
+    /// <value>The default value is <see langword="null"/>: no limit.</value>
+    public RunBudget? Budget { get; set; }
+
+    /// <summary>Gets the prices of models by name, as <see cref="RuntimeOptions.Prices"/>, for <see cref="ExecutedStep.Cost"/> and budgets.</summary>
+    public IDictionary<string, ModelPrice> Prices { get; } = new Dictionary<string, ModelPrice>(StringComparer.Ordinal);
 }

@@ -206,7 +206,13 @@ internal sealed class AgentStepsServices(AgentStepsOptions options, IServiceProv
             EnableSensitiveData = options.EnableSensitiveData,
             ApprovalHandler = options.ApprovalHandler,
             MaxConcurrentModelCalls = options.MaxConcurrentModelCalls,
+            Budget = options.Budget,
         };
+
+        foreach (var (model, price) in options.Prices)
+        {
+            runtimeOptions.Prices[model] = price;
+        }
 
         // The options' tools first, then those registered in the container (AddTool).
         foreach (var tool in options.Tools)
