@@ -10,12 +10,20 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 //   --quick   a smoke run for CI: every benchmark once, in process, and a small scale test; no figures to trust
 //   scale     the scale test only
 //   tools-cpu the tool-call benchmarks timed by CPU time, and the parts of a tool call (see ToolCpuHarness)
+//   streams-cpu the streaming benchmarks timed by CPU time, and the parts of a watched stream (see StreamCpuHarness)
 // Other arguments go to BenchmarkDotNet (for example --filter *Step*).
 bool quick = args.Contains("--quick");
 bool shortRun = args.Contains("--short");
 bool scaleOnly = args.Contains("scale");
 bool toolsCpuOnly = args.Contains("tools-cpu");
-var rest = args.Where(a => a is not ("--quick" or "--short" or "scale" or "tools-cpu")).ToArray();
+bool streamsCpuOnly = args.Contains("streams-cpu");
+var rest = args.Where(a => a is not ("--quick" or "--short" or "scale" or "tools-cpu" or "streams-cpu")).ToArray();
+
+if (streamsCpuOnly)
+{
+    StreamCpuHarness.Run(quick ? 5 : 2_000, quick ? 1 : 9, Console.Out);
+    return 0;
+}
 
 if (toolsCpuOnly)
 {
@@ -46,6 +54,7 @@ if (quick)
 {
     // Keeps the CPU-time harness compiling and running; its figures mean nothing at this size.
     ToolCpuHarness.Run(10, 1, Console.Out);
+    StreamCpuHarness.Run(5, 1, Console.Out);
 }
 
 await ScaleHarness.RunAsync(
