@@ -85,7 +85,7 @@ public class StreamingStepTests
 
         var count = runtime.ExecutedSteps.Single(s => s.Name == "CountAsync");
         Assert.That(count.Exception, Is.Null);
-        Assert.That(((IEnumerable<int>)count.Result!).Take(2), Is.EqualTo(new[] { 1, 4 }));
+        Assert.That(count.Result, Is.EqualTo(new[] { 1, 4 }), "the items the reader took, not those still in the buffer");
         Assert.That(writer.Produced.Count, Is.LessThan(100), "the body stopped, held back by the stream's small buffer");
     }
 
@@ -153,6 +153,22 @@ public class StreamingStepTests
     }
 
     [Test]
+    public async Task ItemStream_StoppedEarly_IsRecordedWithTheItemsTheReaderTook()
+    {
+        var client = new ScriptedChatClient("""{"value":[{"Name":"a","Minutes":1},{"Name":"b","Minutes":2},{"Name":"c","Minutes":3},{"Name":"d","Minutes":4}]}""");
+        using var runtime = new Runtime(client);
+        await foreach (var idea in Steps.Create<Writer>().IdeasAsync("x"))
+        {
+            if (idea.Name == "b")
+            {
+                break;
+            }
+        }
+
+        Assert.That(runtime.ExecutedSteps.Single().Result, Is.EqualTo(new[] { new Idea("a", 1), new Idea("b", 2) }));
+    }
+
+    [Test]
     public void ItemStream_WithAnInvalidItem_StopsWithStepOutputException_AfterTheValidOnes()
     {
         var client = new ScriptedChatClient("""{"value":[{"Name":"soup","Minutes":20},{"Name":"stew","Minutes":"long"}]}""");
@@ -166,7 +182,7 @@ public class StreamingStepTests
             }
         });
         Assert.That(ideas, Is.EqualTo(new[] { new Idea("soup", 20) }));
-        Assert.That(e!.Errors, Has.Some.Contain("Minutes"));
+        Assert.That(e!.Errors, Has.Some.Contain("$.value[1].Minutes"));
     }
 
     [Test]

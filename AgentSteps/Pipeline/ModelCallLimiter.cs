@@ -32,6 +32,13 @@ internal static class ModelCallLimiter
         {
             // A cancelled wait takes no slot, so it frees none: the lease is made only once the wait succeeded.
             await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // Cancelled as the slot came free (a run cancelled frees its running calls' slots): the call is not made.
+                gate.Release();
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
             return new Lease(gate);
         }
         finally

@@ -38,27 +38,8 @@ internal static class ModelStepHandler
         int corrections = 0, toolCalls = 0;
         for (int call = 1; ; call++)
         {
-            var options = ModelInvoker.Start(context, tools?.OptionsFor(model) ?? descriptor.OptionsFor(model), messages, call);
-            ChatResponse? response;
-            try
-            {
-                using var lease = await ModelCallLimiter.EnterAsync(context, cancellationToken).ConfigureAwait(false);
-
-                // While someone watches the run, the reply streams, so they see the text as it is written.
-                response = ModelStream.IsWatched(step.Owner)
-                    ? await ModelStream.GetResponseAsync(context, client, messages, options, call, cancellationToken).ConfigureAwait(false)
-                    : await client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                throw;
-            }
-            catch (Exception e) when (e is not AgentStepsException)
-            {
-                throw new StepModelException(descriptor.QualifiedName, model, e);
-            }
-
-            (response, var reply) = ModelInvoker.Finish(context, model, response, call);
+            var answer = await CallAsync(context, client, model, tools?.OptionsFor(model) ?? descriptor.OptionsFor(model), messages, call, cancellationToken).ConfigureAwait(false);
+            var (response, reply) = ModelInvoker.Finish(context, model, answer, call);
             IReadOnlyList<string> errors;
             if (tools is not null && Conversation.ToolCalls(response) is { } calls)
             {
@@ -110,6 +91,32 @@ internal static class ModelStepHandler
             }
 
             step.Owner.Log.Retry(descriptor, call, errors);
+        }
+    }
+
+    /// <summary>
+    /// Makes one model call: a slot first (<see cref="ModelCallLimiter"/>), then the call counts (budgets, ModelCalls), so a
+    /// call cancelled while it waits was never made; the slot is freed as soon as the reply is in, before any tool runs.
+    /// </summary>
+    private static async Task<ChatResponse?> CallAsync(
+        StepContext context, IChatClient client, string model, ChatOptions stepOptions, List<ChatMessage> messages, int call, CancellationToken cancellationToken)
+    {
+        using var lease = await ModelCallLimiter.EnterAsync(context, cancellationToken).ConfigureAwait(false);
+        var options = ModelInvoker.Start(context, stepOptions, messages, call);
+        try
+        {
+            // While someone watches the run, the reply streams, so they see the text as it is written.
+            return ModelStream.IsWatched(context.Step.Owner)
+                ? await ModelStream.GetResponseAsync(context, client, messages, options, call, cancellationToken).ConfigureAwait(false)
+                : await client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is not AgentStepsException)
+        {
+            throw new StepModelException(context.Descriptor.QualifiedName, model, e);
         }
     }
 }

@@ -82,11 +82,14 @@ internal static class ModelStream<T>
         var text = new StreamedText(json: !isText, itemDepth: isText ? 0 : 2);
         var completed = new List<string>();
         var updates = new List<ChatResponseUpdate>();
-        var options = ModelInvoker.Start(context, descriptor.OptionsFor(model), messages, 1);
         bool stopped = false;
+        int items = 0;
+
+        // A slot first, then the call counts; the slot is held until the stream ends.
+        using var lease = await ModelCallLimiter.EnterAsync(context, cancellationToken).ConfigureAwait(false);
+        var options = ModelInvoker.Start(context, descriptor.OptionsFor(model), messages, 1);
         try
         {
-            using var lease = await ModelCallLimiter.EnterAsync(context, cancellationToken).ConfigureAwait(false);
             await foreach (var update in client.GetStreamingResponseAsync(messages, options, cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
             {
                 updates.Add(update);
@@ -115,7 +118,7 @@ internal static class ModelStream<T>
 
                 foreach (var itemJson in completed)
                 {
-                    await sink.WriteAsync(ReadItem(descriptor, itemJson, text), cancellationToken).ConfigureAwait(false);
+                    await sink.WriteAsync(ReadItem(descriptor, itemJson, text, items++), cancellationToken).ConfigureAwait(false);
                 }
 
                 completed.Clear();
@@ -149,17 +152,22 @@ internal static class ModelStream<T>
             }
         }
 
+        if (!stopped)
+        {
+            await sink.WhenReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         return sink.Items();
     }
 
     /// <summary>Reads one item of the array with the step's output contract (a list of <typeparamref name="T"/>), so it is validated as the whole would be.</summary>
-    private static T ReadItem(Inspection.StepDescriptor descriptor, string itemJson, StreamedText text)
+    private static T ReadItem(Inspection.StepDescriptor descriptor, string itemJson, StreamedText text, int index)
     {
         if (descriptor.Output!.TryParse("{\"value\":[" + itemJson + "]}", out var parsed, out var errors) && parsed is List<T> { Count: 1 } list)
         {
             return list[0];
         }
 
-        throw new StepOutputException(descriptor.QualifiedName, text.Read(text.Length), errors.Select(e => e.Replace("$.value[0]", "$.value[item]", StringComparison.Ordinal)).ToList(), 1);
+        throw new StepOutputException(descriptor.QualifiedName, text.Read(text.Length), errors.Select(e => e.Replace("$.value[0]", $"$.value[{index}]", StringComparison.Ordinal)).ToList(), 1);
     }
 }

@@ -31,6 +31,8 @@ internal sealed class StreamSink<T>(ChannelWriter<T> writer) : IStreamSink
 {
     private readonly List<T> _items = [];
     private volatile bool _stopped;
+    private int _consumed;
+    private TaskCompletionSource? _read;
 
     public bool StoppedByConsumer => _stopped;
 
@@ -56,16 +58,56 @@ internal sealed class StreamSink<T>(ChannelWriter<T> writer) : IStreamSink
         return writer.WriteAsync(item, cancellationToken);
     }
 
-    /// <summary>Gets the items written so far: the step's result.</summary>
+    /// <summary>
+    /// Gets the step's result: the items written, or, once the reader stopped early, the items it read (those still in the
+    /// buffer never reached it).
+    /// </summary>
     public List<T> Items()
     {
         lock (_items)
         {
-            return new List<T>(_items);
+            return _stopped ? _items.GetRange(0, Math.Min(_consumed, _items.Count)) : new List<T>(_items);
         }
     }
 
-    public void Stop() => _stopped = true;
+    /// <summary>Counts an item the reader took.</summary>
+    public void Consumed()
+    {
+        lock (_items)
+        {
+            if (++_consumed >= _items.Count)
+            {
+                _read?.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits until the reader has taken every item written, or stopped: a stream ends, and its step is recorded, when its
+    /// reader is done with it, so that a reader that stops records the items it read.
+    /// </summary>
+    public Task WhenReadAsync(CancellationToken cancellationToken)
+    {
+        lock (_items)
+        {
+            if (_stopped || _consumed >= _items.Count)
+            {
+                return Task.CompletedTask;
+            }
+
+            _read ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _read.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    public void Stop()
+    {
+        lock (_items)
+        {
+            _stopped = true;
+            _read?.TrySetResult();
+        }
+    }
 }
 
 /// <summary>
@@ -103,6 +145,7 @@ internal sealed class StepStream<T>(StreamStarter starter) : IAsyncEnumerable<T>
             // The caller stopped reading: the step ends with what it yielded, not as a failure.
         }
 
+        await sink.WhenReadAsync(cancellationToken).ConfigureAwait(false);
         return sink.Items();
     }
 
@@ -131,6 +174,7 @@ internal sealed class StepStream<T>(StreamStarter starter) : IAsyncEnumerable<T>
             {
                 if (reader.TryRead(out var item))
                 {
+                    _sink!.Consumed();
                     Current = item;
                     return true;
                 }

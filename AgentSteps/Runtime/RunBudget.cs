@@ -70,12 +70,12 @@ public sealed class RunBudget
         init => _maxCost = NotNegative(value);
     }
 
-    private static T? NotNegative<T>(T? value)
+    private static T? NotNegative<T>(T? value, [System.Runtime.CompilerServices.CallerMemberName] string name = "")
         where T : struct, System.Numerics.INumberBase<T>
     {
-        if (value is { } v)
+        if (value is { } v && T.IsNegative(v))
         {
-            ArgumentOutOfRangeException.ThrowIfNegative(v, nameof(value));
+            throw new ArgumentOutOfRangeException(name, v, $"RunBudget.{name} must be zero or more (zero allows nothing); leave it unset for no limit.");
         }
 
         return value;

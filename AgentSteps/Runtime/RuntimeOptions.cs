@@ -204,7 +204,10 @@ public sealed class RuntimeOptions
         {
             if (value is { } limit)
             {
-                ArgumentOutOfRangeException.ThrowIfNegative(limit, nameof(value));
+                if (limit < 0)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(MaxConcurrentModelCalls), limit, "RuntimeOptions.MaxConcurrentModelCalls must be zero or more; null or zero means no limit.");
+                }
             }
 
             Set(ref _maxConcurrentModelCalls, value);
