@@ -1,0 +1,358 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using AgentSteps.Pipeline;
+
+namespace AgentSteps.Tests;
+
+/// <summary>Hostile streams, faults and odd consumers against streaming steps, partial JSON and run events.</summary>
+public class StreamingAttackTests
+{
+    /// <summary>A chat client that streams fixed chunks; an optional gate holds the stream after a chunk index until released.</summary>
+    private sealed class ChunkClient(IReadOnlyList<string> chunks, int holdAfter = -1) : IChatClient
+    {
+        public TaskCompletionSource Held { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Calls;
+
+        public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref Calls);
+            return Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, string.Concat(chunks))) { FinishReason = ChatFinishReason.Stop });
+        }
+
+        public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+            StreamAsync(cancellationToken);
+
+        private async IAsyncEnumerable<ChatResponseUpdate> StreamAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref Calls);
+            try
+            {
+                for (int i = 0; i < chunks.Count; i++)
+                {
+                    await Task.Yield();
+                    cancellationToken.ThrowIfCancellationRequested();
+                    yield return new ChatResponseUpdate(ChatRole.Assistant, chunks[i]);
+                    if (i == holdAfter)
+                    {
+                        Held.TrySetResult();
+                        await Task.Delay(Timeout.Infinite, cancellationToken);
+                    }
+                }
+
+                yield return new ChatResponseUpdate { FinishReason = ChatFinishReason.Stop };
+            }
+            finally
+            {
+                Ended.TrySetResult();
+            }
+        }
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
+        }
+    }
+
+    public abstract class Streamer
+    {
+        [Step(Model = "m"), Description("Numbers.")]
+        public abstract IAsyncEnumerable<int> NumbersAsync(string request);
+
+        [Step(Model = "m"), Description("Text.")]
+        public abstract IAsyncEnumerable<string> TextAsync(string request);
+
+        [Step(Model = "m", MaxReplyLength = 1000), Description("Few numbers.")]
+        public abstract IAsyncEnumerable<int> FewAsync(string request);
+    }
+
+    private static async Task<List<T>> ReadAll<T>(IAsyncEnumerable<T> stream)
+    {
+        var items = new List<T>();
+        await foreach (var item in stream)
+        {
+            items.Add(item);
+        }
+
+        return items;
+    }
+
+    // ---------------------------------------------------------------- partial JSON
+
+    private static void AssertEveryPrefixClosesIntoJson(string document, int chunkSize)
+    {
+        var text = new StreamedText(json: true);
+        for (int i = 0; i < document.Length; i += chunkSize)
+        {
+            text.Append(document.Substring(i, Math.Min(chunkSize, document.Length - i)));
+            var snapshot = text.Take();
+            if (snapshot.Failed)
+            {
+                continue;
+            }
+
+            var closed = snapshot.Close();
+            try
+            {
+                using var parsed = JsonDocument.Parse(closed);
+            }
+            catch (JsonException e)
+            {
+                Assert.Fail($"prefix {i + chunkSize} of {document} closed into '{closed}', which does not parse: {e.Message}");
+            }
+        }
+    }
+
+    // Valid documents: every prefix must close into JSON, and the whole must not be reported as failed.
+    [TestCase("""{"a":"caf\u00e9 \"q\" \\ \/ \b\f\n\r\t","b":[true,false,null,-1.5e+3,0,1E-2]}""")]
+    [TestCase("""  {  "k\"ey" :  [ 1 , { "x" : "y" } ] , "n" : -0.0 }  """)]
+    [TestCase("""["\ud83d\ude00", "\u0041\u00e9"]""")]
+    public void PartialJson_OfAValidDocument_AlwaysParses_AtEverySplit(string document)
+    {
+        foreach (int size in new[] { 1, 2, 3, 5, 7 })
+        {
+            AssertEveryPrefixClosesIntoJson(document, size);
+        }
+
+        var whole = new StreamedText(json: true);
+        foreach (char c in document)
+        {
+            whole.Append(c.ToString());
+        }
+
+        Assert.That(whole.Failed, Is.False);
+        Assert.That(whole.IsComplete, Is.True);
+    }
+
+    [Test]
+    public void PartialJson_DeepNesting_Over64_IsFailedNotBroken()
+    {
+        var document = new string('[', 70) + new string(']', 70);
+        AssertEveryPrefixClosesIntoJson(document, 1);
+        var text = new StreamedText(json: true);
+        text.Append(document);
+        Assert.That(text.Failed, Is.True);
+    }
+
+    [Test]
+    public void PartialJson_GarbageAfterTheRoot_IsFailed()
+    {
+        var text = new StreamedText(json: true);
+        text.Append("""{"a":1} trailing""");
+        Assert.That(text.Failed, Is.True);
+    }
+
+    // Invalid documents a hostile model may send: the partial view must either be withheld (Failed) or still parse.
+    [TestCase("[1,]")]
+    [TestCase("""{"a":1,}""")]
+    [TestCase("""{"a":"bad \x escape"}""")]
+    [TestCase("{\"a\":\"raw\nnewline\"}")]
+    [TestCase("""{"a":01}""")]
+    [TestCase("""{"a":1.e5}""")]
+    [TestCase("""{"a":-.5}""")]
+    [TestCase("""{"a":[1,2],}""")]
+    public void PartialJson_OfAHostileDocument_IsWithheldOrParses(string document)
+    {
+        AssertEveryPrefixClosesIntoJson(document, 1);
+        AssertEveryPrefixClosesIntoJson(document, document.Length);
+    }
+
+    [Test]
+    public void PartialJson_HugeSingleChunk_And100000TinyChunks_Agree()
+    {
+        var sb = new System.Text.StringBuilder("{\"value\":[");
+        for (int i = 0; i < 20_000; i++)
+        {
+            sb.Append(i == 0 ? "" : ",").Append("{\"s\":\"x\\u00e9\"}");
+        }
+
+        sb.Append("]}");
+        var document = sb.ToString();
+        var once = new StreamedText(json: true, itemDepth: 2);
+        int itemsOnce = 0;
+        once.Append(document, _ => itemsOnce++);
+        var tiny = new StreamedText(json: true, itemDepth: 2);
+        int itemsTiny = 0;
+        for (int i = 0; i < document.Length; i++)
+        {
+            tiny.Append(document[i].ToString(), _ => itemsTiny++);
+        }
+
+        Assert.That(document.Length, Is.GreaterThan(100_000));
+        Assert.That((itemsOnce, itemsTiny), Is.EqualTo((20_000, 20_000)));
+        Assert.That(once.IsComplete && tiny.IsComplete, Is.True);
+        using var parsed = JsonDocument.Parse(tiny.Take().Close());
+    }
+
+    // ---------------------------------------------------------------- item streams of hostile shape
+
+    [Test]
+    public void ItemStream_ItemsFromAnArrayUnderAnotherKey_AreNotYielded()
+    {
+        var client = new ChunkClient(["{\"junk\":[666,667],", "\"value\":[1,2]}"]);
+        using var runtime = new Runtime(client);
+        List<int>? items = null;
+        try
+        {
+            items = ReadAll(Steps.Create<Streamer>().NumbersAsync("n")).GetAwaiter().GetResult();
+        }
+        catch (StepOutputException)
+        {
+            // refusing the reply is also acceptable
+        }
+
+        Assert.That(items ?? [], Has.No.Member(666), "items of an array that is not the 'value' array were yielded as the step's items");
+    }
+
+    [Test]
+    public void ItemStream_ReplyThatIsANestedArray_IsAnError()
+    {
+        var client = new ChunkClient(["[[1,", "2]]"]);
+        using var runtime = new Runtime(client);
+        Assert.ThrowsAsync<StepOutputException>(() => ReadAll(Steps.Create<Streamer>().NumbersAsync("n")));
+    }
+
+    [Test]
+    public void ItemStream_WhoseValueIsNotAnArray_IsAnError()
+    {
+        var client = new ChunkClient(["{\"value\":", "5}"]);
+        using var runtime = new Runtime(client);
+        Assert.ThrowsAsync<StepOutputException>(() => ReadAll(Steps.Create<Streamer>().NumbersAsync("n")));
+    }
+
+    [Test]
+    public void ItemStream_WithTheValueKeyTwice_IsAnError()
+    {
+        var client = new ChunkClient(["{\"value\":[1],", "\"value\":[2]}"]);
+        using var runtime = new Runtime(client);
+        Assert.ThrowsAsync<StepOutputException>(() => ReadAll(Steps.Create<Streamer>().NumbersAsync("n")));
+    }
+
+    [Test]
+    public void ItemStream_LongerThanMaxReplyLength_IsRefused_WithTheItemsBefore()
+    {
+        var chunks = new List<string> { "{\"value\":[" };
+        for (int i = 0; i < 10_000; i++)
+        {
+            chunks.Add((i == 0 ? "" : ",") + "12345678");
+        }
+
+        chunks.Add("]}");
+        var client = new ChunkClient(chunks);
+        using var runtime = new Runtime(client);
+        var seen = new List<int>();
+        var e = Assert.CatchAsync<AgentStepsException>(async () =>
+        {
+            await foreach (var x in Steps.Create<Streamer>().FewAsync("n"))
+            {
+                seen.Add(x);
+            }
+        });
+        Assert.That(e, Is.Not.Null);
+        Assert.That(seen, Has.Count.GreaterThan(50).And.Count.LessThan(120), "the items before the limit were yielded, none after");
+        Assert.That(client.Ended.Task.IsCompleted, Is.True, "the model call ended");
+        Assert.That(runtime.ExecutedSteps.Single().Exception, Is.SameAs(e));
+    }
+
+    // ---------------------------------------------------------------- odd consumers
+
+    [Test]
+    public async Task Stream_StoppedEarly_ThenDisposedTwice_DoesNotThrow_AndEndsTheModelCall()
+    {
+        var client = new ChunkClient(["a", "b", "c"], holdAfter: 0);
+        using var runtime = new Runtime(client);
+        var enumerator = Steps.Create<Streamer>().TextAsync("t").GetAsyncEnumerator();
+        Assert.That(await enumerator.MoveNextAsync(), Is.True);
+        await client.Held.Task;
+        await enumerator.DisposeAsync();
+        Assert.DoesNotThrowAsync(async () => await enumerator.DisposeAsync());
+        await client.Ended.Task;
+        Assert.That(runtime.ExecutedSteps.Single().Result, Is.EqualTo("a"));
+    }
+
+    [Test]
+    public async Task Stream_EnumeratedTwice_RunsTheStepTwice_WithDistinctKeys()
+    {
+        var client = new ChunkClient(["x", "y"]);
+        using var runtime = new Runtime(client);
+        var stream = Steps.Create<Streamer>().TextAsync("t");
+        Assert.That(string.Concat(await ReadAll(stream)), Is.EqualTo("xy"));
+        Assert.That(string.Concat(await ReadAll(stream)), Is.EqualTo("xy"));
+        Assert.That(runtime.ExecutedSteps.Select(s => s.Key).Distinct().Count(), Is.EqualTo(2));
+    }
+
+    // ---------------------------------------------------------------- cancellation and time limits
+
+    [Test]
+    public async Task RunCancel_DuringAHeldStream_EndsIt_AndRecordsTheCancellation()
+    {
+        var client = new ChunkClient(["a", "b"], holdAfter: 0);
+        using var runtime = new Runtime(client);
+        var reading = ReadAll(Steps.Create<Streamer>().TextAsync("t"));
+        await client.Held.Task;
+        runtime.Cancel();
+        Assert.CatchAsync<OperationCanceledException>(() => reading);
+        await client.Ended.Task;
+        Assert.That(runtime.ExecutedSteps.Single().Exception, Is.InstanceOf<OperationCanceledException>());
+    }
+
+    [Test]
+    public void PreCancelledRun_WithAStreamingStep_CallsNoModel()
+    {
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        var client = new ChunkClient(["a"]);
+        using var runtime = new Runtime(new RuntimeOptions { ChatClient = client, CancellationToken = cts.Token });
+        Assert.CatchAsync<OperationCanceledException>(() => ReadAll(Steps.Create<Streamer>().TextAsync("t")));
+        Assert.That(client.Calls, Is.Zero);
+    }
+
+    // ---------------------------------------------------------------- watchers and observers
+
+    [Test]
+    public async Task WatcherThatNeverReads_10000TextEvents_RunCompletes_AndLifecycleEventsStillArrive()
+    {
+        var chunks = Enumerable.Range(0, 10_000).Select(i => "w").ToList();
+        var client = new ChunkClient(chunks);
+        var runtime = new Runtime(client);
+        var events = runtime.WatchAsync();
+        var text = string.Concat(await ReadAll(Steps.Create<Streamer>().TextAsync("t")));
+        Assert.That(text, Has.Length.EqualTo(10_000));
+        runtime.Dispose();
+
+        var kinds = new List<RunEventKind>();
+        await foreach (var e in events)
+        {
+            kinds.Add(e.Kind);
+        }
+
+        Assert.That(kinds.Count(k => k == RunEventKind.ModelText), Is.LessThanOrEqualTo(RunEventHub.Capacity), "the buffer of a slow watcher is bounded");
+        Assert.That(kinds, Does.Contain(RunEventKind.StepStarted));
+        Assert.That(kinds[^1], Is.EqualTo(RunEventKind.RunCompleted));
+    }
+
+    private sealed class ThrowingObserver : IRunObserver
+    {
+        public int Seen;
+
+        public void OnModelText(ModelTextEvent modelText)
+        {
+            Interlocked.Increment(ref Seen);
+            throw new InvalidOperationException("observer boom");
+        }
+    }
+
+    [Test]
+    public async Task ObserverThatThrowsInOnModelText_DoesNotBreakTheStream()
+    {
+        var client = new ChunkClient(["a", "b", "c"]);
+        var observer = new ThrowingObserver();
+        using var runtime = new Runtime(new RuntimeOptions { ChatClient = client, Observers = { observer } });
+        Assert.That(string.Concat(await ReadAll(Steps.Create<Streamer>().TextAsync("t"))), Is.EqualTo("abc"));
+        Assert.That(observer.Seen, Is.EqualTo(3));
+        Assert.That(runtime.ExecutedSteps.Single().Exception, Is.Null);
+    }
+}
