@@ -8,7 +8,7 @@ namespace AgentSteps.Tests;
 public class StreamingAttackTests
 {
     /// <summary>A chat client that streams fixed chunks; an optional gate holds the stream after a chunk index until released.</summary>
-    private sealed class ChunkClient(IReadOnlyList<string> chunks, int holdAfter = -1) : IChatClient
+    private sealed class ChunkClient(IReadOnlyList<string> chunks, int holdAfter = -1, UsageDetails? usage = null, Exception? failAtEnd = null) : IChatClient
     {
         public TaskCompletionSource Held { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -42,7 +42,18 @@ public class StreamingAttackTests
                     }
                 }
 
-                yield return new ChatResponseUpdate { FinishReason = ChatFinishReason.Stop };
+                if (failAtEnd is not null)
+                {
+                    throw failAtEnd;
+                }
+
+                var last = new ChatResponseUpdate { FinishReason = ChatFinishReason.Stop };
+                if (usage is not null)
+                {
+                    last.Contents.Add(new UsageContent(usage));
+                }
+
+                yield return last;
             }
             finally
             {
@@ -64,6 +75,9 @@ public class StreamingAttackTests
 
         [Step(Model = "m"), Description("Text.")]
         public abstract IAsyncEnumerable<string> TextAsync(string request);
+
+        [Step(Model = "m", TimeoutSeconds = 5), Description("Slow text.")]
+        public abstract IAsyncEnumerable<string> SlowAsync(string request);
 
         [Step(Model = "m", MaxReplyLength = 1000), Description("Few numbers.")]
         public abstract IAsyncEnumerable<int> FewAsync(string request);
@@ -354,5 +368,125 @@ public class StreamingAttackTests
         Assert.That(string.Concat(await ReadAll(Steps.Create<Streamer>().TextAsync("t"))), Is.EqualTo("abc"));
         Assert.That(observer.Seen, Is.EqualTo(3));
         Assert.That(runtime.ExecutedSteps.Single().Exception, Is.Null);
+    }
+
+    [Test]
+    public void PartialJson_EmojiSplitBetweenChunks_StillParses()
+    {
+        var text = new StreamedText(json: true);
+        text.Append("{\"a\":\"x\ud83d"); // a raw emoji whose pair is split between two chunks
+        var closed = text.Take().Close();
+        if (!text.Take().Failed)
+        {
+            Assert.DoesNotThrow(() => JsonDocument.Parse(closed).Dispose(), closed);
+        }
+
+        text.Append("\ude00\"}");
+        Assert.That(text.IsComplete, Is.True);
+    }
+
+    [Test]
+    public async Task TimeoutSeconds_OnAStreamingStep_StopsTheStream_AndRecordsStepTimeoutException()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var client = new ChunkClient(["a", "b"], holdAfter: 0);
+        using var runtime = new Runtime(new RuntimeOptions { ChatClient = client, TimeProvider = clock });
+        var seen = new List<string>();
+        var reading = Task.Run(async () =>
+        {
+            await foreach (var piece in Steps.Create<Streamer>().SlowAsync("t"))
+            {
+                seen.Add(piece);
+            }
+        });
+        await client.Held.Task;
+        clock.Advance(TimeSpan.FromSeconds(5));
+        var e = Assert.ThrowsAsync<StepTimeoutException>(() => reading);
+        await client.Ended.Task;
+        Assert.That(runtime.ExecutedSteps.Single().Exception, Is.SameAs(e));
+    }
+
+    [Test]
+    public async Task MaxConcurrentModelCalls_StreamHoldsItsSlotUntilItEnds_AndAnEarlyStopFreesIt()
+    {
+        var client = new ChunkClient(["a", "b"], holdAfter: 0);
+        using var runtime = new Runtime(new RuntimeOptions { ChatClient = client, MaxConcurrentModelCalls = 1 });
+        var gate = runtime.Configuration.ModelCallGate!;
+        var enumerator = Steps.Create<Streamer>().TextAsync("t").GetAsyncEnumerator();
+        Assert.That(await enumerator.MoveNextAsync(), Is.True);
+        await client.Held.Task;
+        Assert.That(gate.CurrentCount, Is.Zero, "the stream holds the slot while it runs");
+        await enumerator.DisposeAsync();
+        Assert.That(gate.CurrentCount, Is.EqualTo(1), "stopping early gave the slot back");
+    }
+
+    [Test]
+    public async Task MaxConcurrentModelCalls_CancelledWaitForASlot_FreesNothing()
+    {
+        var client = new ChunkClient(["a", "b"], holdAfter: 0);
+        using var runtime = new Runtime(new RuntimeOptions { ChatClient = client, MaxConcurrentModelCalls = 1 });
+        var gate = runtime.Configuration.ModelCallGate!;
+        var first = Steps.Create<Streamer>().TextAsync("t").GetAsyncEnumerator();
+        Assert.That(await first.MoveNextAsync(), Is.True);
+        await client.Held.Task;
+        using var cts = new CancellationTokenSource();
+        var second = Steps.Create<Streamer>().TextAsync("u").GetAsyncEnumerator(cts.Token);
+        var waiting = second.MoveNextAsync().AsTask();
+        cts.Cancel();
+        Assert.CatchAsync<OperationCanceledException>(() => waiting);
+        await second.DisposeAsync();
+        Assert.That(gate.CurrentCount, Is.Zero, "the cancelled wait released no slot it did not hold");
+        await first.DisposeAsync();
+        Assert.That(gate.CurrentCount, Is.EqualTo(1));
+        Assert.That(client.Calls, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task StreamingUsage_IsCounted_InRuntimeUsage()
+    {
+        var client = new ChunkClient(["a", "b"], usage: new UsageDetails { InputTokenCount = 7, OutputTokenCount = 3, TotalTokenCount = 10 });
+        using var runtime = new Runtime(client);
+        await ReadAll(Steps.Create<Streamer>().TextAsync("t"));
+        var usage = runtime.Usage;
+        Assert.That((usage.ModelCalls, usage.InputTokens, usage.OutputTokens, usage.TotalTokens), Is.EqualTo((1, 7L, 3L, 10L)));
+        Assert.That(usage.IsCostComplete, Is.False, "no price for model m: the cost is not a silent zero");
+        Assert.That(usage.ModelsWithoutPrice, Does.Contain("m"));
+    }
+
+    [Test]
+    public void Budget_OfZeroModelCalls_StreamingStepCallsNoModel()
+    {
+        var client = new ChunkClient(["a"]);
+        using var runtime = new Runtime(new RuntimeOptions { ChatClient = client, Budget = new RunBudget { MaxModelCalls = 0 } });
+        var e = Assert.CatchAsync<BudgetExceededException>(() => ReadAll(Steps.Create<Streamer>().TextAsync("t")));
+        Assert.That(client.Calls, Is.Zero);
+        Assert.That(runtime.ExecutedSteps.Single().Exception, Is.SameAs(e));
+    }
+
+    [Test]
+    [NonParallelizable]
+    public async Task SecretInAStreamedProviderError_NeverReachesTraceOrEvents()
+    {
+        const string Key = "sk-stream-secret-0123456789abcdef";
+        AgentSteps.Internal.Redaction.Register(Key);
+        var client = new ChunkClient(["a"], failAtEnd: new HttpRequestException($"401 from upstream: key {Key} is not valid"));
+        var runtime = new Runtime(client);
+        var events = runtime.WatchAsync();
+        Assert.CatchAsync<Exception>(() => ReadAll(Steps.Create<Streamer>().TextAsync("t")));
+        var json = runtime.ToJson();
+        var tree = runtime.FormatTree();
+        runtime.Dispose();
+        var seen = new List<string>();
+        await foreach (var e in events)
+        {
+            if (e.Step?.Exception is not null)
+            {
+                seen.Add(e.Step?.Exception?.Message ?? string.Empty);
+            }
+        }
+
+        Assert.That(json, Does.Not.Contain(Key));
+        Assert.That(tree, Does.Not.Contain(Key));
+        Assert.That(string.Join("\n", seen), Does.Not.Contain(Key));
     }
 }
