@@ -171,8 +171,9 @@ internal sealed class StreamedText
                 return;
             }
 
-            if (!_stringIsKey)
+            if (!_stringIsKey && !char.IsHighSurrogate(c))
             {
+                // Not after the first half of a pair: a document cut there is not valid UTF-16 and does not parse.
                 _safeLength = i + 1;
                 _safeInString = true;
             }
