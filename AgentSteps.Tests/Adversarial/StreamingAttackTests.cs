@@ -439,6 +439,7 @@ public class StreamingAttackTests
         await first.DisposeAsync();
         Assert.That(gate.CurrentCount, Is.EqualTo(1));
         Assert.That(client.Calls, Is.EqualTo(1));
+        Assert.That(runtime.Usage.ModelCalls, Is.EqualTo(1), "a call that never got a slot was never made, and is not counted as made");
     }
 
     [Test]
@@ -488,5 +489,100 @@ public class StreamingAttackTests
         Assert.That(json, Does.Not.Contain(Key));
         Assert.That(tree, Does.Not.Contain(Key));
         Assert.That(string.Join("\n", seen), Does.Not.Contain(Key));
+    }
+
+    [Test]
+    public async Task Budget_TwoParallelStreamsRacingTheLastCall_OnlyOneModelCall()
+    {
+        var client = new ChunkClient(["a", "b"], holdAfter: 0);
+        using var runtime = new Runtime(new RuntimeOptions { ChatClient = client, Budget = new RunBudget { MaxModelCalls = 1 } });
+        var first = Steps.Create<Streamer>().TextAsync("t").GetAsyncEnumerator();
+        Assert.That(await first.MoveNextAsync(), Is.True);
+        await client.Held.Task;
+        Assert.CatchAsync<BudgetExceededException>(() => ReadAll(Steps.Create<Streamer>().TextAsync("u")));
+        await first.DisposeAsync();
+        Assert.That(client.Calls, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Events_OfParallelStreams_AreInOrderPerStep()
+    {
+        var client = new ChunkClient(Enumerable.Range(0, 50).Select(i => "c" + i).ToList());
+        var runtime = new Runtime(client);
+        var events = runtime.WatchAsync();
+        var collected = new List<RunEvent>();
+        var reading = Task.Run(async () =>
+        {
+            await foreach (var e in events)
+            {
+                collected.Add(e);
+            }
+        });
+        var streamer = Steps.Create<Streamer>();
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(i => ReadAll(streamer.TextAsync("t" + i))));
+        runtime.Dispose();
+        await reading;
+
+        Assert.That(collected[^1].Kind, Is.EqualTo(RunEventKind.RunCompleted));
+        foreach (var group in collected.Where(e => e.Step is not null).GroupBy(e => e.Step!.Key))
+        {
+            var kinds = group.Select(e => e.Kind).ToList();
+            Assert.That(kinds[0], Is.EqualTo(RunEventKind.StepStarted), group.Key);
+            Assert.That(kinds[^1], Is.EqualTo(RunEventKind.StepCompleted), group.Key);
+            Assert.That(kinds.Count(k => k == RunEventKind.ModelText), Is.EqualTo(50), group.Key);
+            var texts = group.OfType<ModelTextEvent>().Select(t => t.Text.Length).ToList();
+            Assert.That(texts, Is.Ordered, group.Key);
+        }
+
+        Assert.That(collected.Where(e => e.Step is not null).Select(e => e.Step!.Key).Distinct().Count(), Is.EqualTo(8));
+    }
+
+    [Test]
+    public async Task Watchers_ManyOfThem_OneCancelsEarly_AllOthersGetTheEnd_AndALateOneToo()
+    {
+        var client = new ChunkClient(["a", "b", "c"]);
+        var runtime = new Runtime(client);
+        var watchers = Enumerable.Range(0, 50).Select(_ => runtime.WatchAsync()).ToList();
+        using var cts = new CancellationTokenSource();
+        var quitter = runtime.WatchAsync(cts.Token).GetAsyncEnumerator();
+        cts.Cancel();
+        Assert.CatchAsync<OperationCanceledException>(async () => await quitter.MoveNextAsync());
+        await quitter.DisposeAsync();
+
+        Assert.That(string.Concat(await ReadAll(Steps.Create<Streamer>().TextAsync("t"))), Is.EqualTo("abc"));
+        runtime.Dispose();
+        foreach (var watcher in watchers)
+        {
+            var all = await ReadAll(watcher);
+            Assert.That(all[^1].Kind, Is.EqualTo(RunEventKind.RunCompleted));
+            Assert.That(all.Count(e => e.Kind == RunEventKind.ModelText), Is.EqualTo(3));
+        }
+
+        var late = await ReadAll(runtime.WatchAsync());
+        Assert.That(late.Select(e => e.Kind), Is.EqualTo(new[] { RunEventKind.RunCompleted }));
+    }
+
+    [Test]
+    public void StreamedText_100000TinyChunks_AllocatesLinearly()
+    {
+        var text = new StreamedText(json: true);
+        text.Append("{\"a\":\"");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100_000; i++)
+        {
+            text.Append("x");
+            _ = text.Take();
+        }
+
+        text.Append("\",\"n\":");
+        for (int i = 0; i < 100_000; i++)
+        {
+            text.Append("7"); // one long number, digit by digit: each digit is read once
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        text.Append("}");
+        Assert.That(text.IsComplete, Is.True);
+        Assert.That(allocated, Is.LessThan(200_000 * 16), "a buffer that doubles costs a few bytes per character, not a copy per chunk");
     }
 }
