@@ -38,11 +38,14 @@ internal static class ModelStepHandler
         int corrections = 0, toolCalls = 0;
         for (int call = 1; ; call++)
         {
-            var options = ModelInvoker.Start(context, tools?.OptionsFor(model) ?? descriptor.OptionsFor(model), messages, call);
             ChatResponse? response;
+            ChatOptions? options = null;
             try
             {
                 using var lease = await ModelCallLimiter.EnterAsync(context, cancellationToken).ConfigureAwait(false);
+
+                // Counted (and checked against budgets) once it has a slot: a call whose wait was cancelled was never made.
+                options = ModelInvoker.Start(context, tools?.OptionsFor(model) ?? descriptor.OptionsFor(model), messages, call);
 
                 // While someone watches the run, the reply streams, so they see the text as it is written.
                 response = ModelStream.IsWatched(step.Owner)
@@ -53,7 +56,7 @@ internal static class ModelStepHandler
             {
                 throw;
             }
-            catch (Exception e) when (e is not AgentStepsException)
+            catch (Exception e) when (e is not AgentStepsException && options is not null)
             {
                 throw new StepModelException(descriptor.QualifiedName, model, e);
             }

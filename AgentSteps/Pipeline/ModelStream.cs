@@ -82,11 +82,14 @@ internal static class ModelStream<T>
         var text = new StreamedText(json: !isText, itemDepth: isText ? 0 : 2);
         var completed = new List<string>();
         var updates = new List<ChatResponseUpdate>();
-        var options = ModelInvoker.Start(context, descriptor.OptionsFor(model), messages, 1);
+        ChatOptions? options = null;
         bool stopped = false;
         try
         {
             using var lease = await ModelCallLimiter.EnterAsync(context, cancellationToken).ConfigureAwait(false);
+
+            // Counted (and checked against budgets) once it has a slot: a call whose wait was cancelled was never made.
+            options = ModelInvoker.Start(context, descriptor.OptionsFor(model), messages, 1);
             await foreach (var update in client.GetStreamingResponseAsync(messages, options, cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
             {
                 updates.Add(update);
@@ -133,9 +136,14 @@ internal static class ModelStream<T>
         {
             throw;
         }
-        catch (Exception e) when (e is not AgentStepsException)
+        catch (Exception e) when (e is not AgentStepsException && options is not null)
         {
             throw new StepModelException(descriptor.QualifiedName, model, e);
+        }
+
+        if (options is null)
+        {
+            return sink.Items(); // stopped while waiting for a slot: no call was made
         }
 
         var (response, reply) = ModelInvoker.Finish(context, model, updates.ToChatResponse(), 1);
