@@ -585,4 +585,34 @@ public class StreamingAttackTests
         Assert.That(text.IsComplete, Is.True);
         Assert.That(allocated, Is.LessThan(200_000 * 16), "a buffer that doubles costs a few bytes per character, not a copy per chunk");
     }
+
+    [Test]
+    public async Task ItemStream_ReplyInAFencedCodeBlock_YieldsItsItems_AsAWholeReplyWouldBeRead()
+    {
+        var client = new ChunkClient(["\uFEFF``", "`json\n{\"value\":", "[1,2", ",3]}\n``", "`\n"]);
+        using var runtime = new Runtime(client);
+        Assert.That(await ReadAll(Steps.Create<Streamer>().NumbersAsync("n")), Is.EqualTo(new[] { 1, 2, 3 }));
+    }
+
+    [Test]
+    public void PartialJson_OfAFencedReply_IsGiven_AndParses()
+    {
+        const string Reply = "```json\n{\"a\": [1, \"two\"]}\n```";
+        var text = new StreamedText(json: true);
+        var closedOnes = new List<string>();
+        foreach (char c in Reply)
+        {
+            text.Append(c.ToString());
+            Assert.That(text.Failed, Is.False, "a fenced reply is read as ReplyText reads a whole reply");
+            closedOnes.Add(text.Take().Close());
+        }
+
+        foreach (var closed in closedOnes)
+        {
+            Assert.DoesNotThrow(() => JsonDocument.Parse(closed).Dispose(), closed);
+        }
+
+        Assert.That(closedOnes[^1], Is.EqualTo("{\"a\": [1, \"two\"]}"));
+        Assert.That(text.IsComplete, Is.True);
+    }
 }
