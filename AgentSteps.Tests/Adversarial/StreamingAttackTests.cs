@@ -168,6 +168,7 @@ public class StreamingAttackTests
     [TestCase("""{"a":1.e5}""")]
     [TestCase("""{"a":-.5}""")]
     [TestCase("""{"a":[1,2],}""")]
+    [TestCase("""``{"a":1}""")]
     public void PartialJson_OfAHostileDocument_IsWithheldOrParses(string document)
     {
         AssertEveryPrefixClosesIntoJson(document, 1);

@@ -30,6 +30,10 @@ internal sealed class StreamedText
     private string _closers = string.Empty;
     private int _itemStart = -1;
     private int _keyStart;
+    private int _rootStart;           // where the root value starts (after a byte-order mark or an opening fence)
+    private int _fenceTicks;          // backticks of an opening fence read (3: in its language tag line)
+    private bool _fenced;             // the JSON is in a fenced code block, whose closing fence may follow it
+    private int _closingTicks;
     private bool _valueKey;           // the key just read in the root object is "value"
     private bool _sawValueKey;
     private bool _sawItems;
@@ -89,7 +93,7 @@ internal sealed class StreamedText
     public string Read(int length) => new(_buffer, 0, length);
 
     /// <summary>Gets the text as it stands now, for an event to read later.</summary>
-    public Snapshot Take() => new(_buffer, _length, _safeLength, _safeInString, _closers, _failed);
+    public Snapshot Take() => new(_buffer, _length, _rootStart, _safeLength, _safeInString, _closers, _failed);
 
     private void Scan(int i, Action<string>? onItem)
     {
@@ -198,6 +202,11 @@ internal sealed class StreamedText
             ValueEnded(i, onItem);
         }
 
+        if (_depth == 0 && SkipFence(c))
+        {
+            return;
+        }
+
         if (c is ' ' or '\t' or '\r' or '\n')
         {
             return;
@@ -297,10 +306,55 @@ internal sealed class StreamedText
         }
     }
 
+    /// <summary>
+    /// Reads around the root value as <see cref="StructuredOutput.ReplyText"/> reads a whole reply: a byte-order mark
+    /// before it, and an opening fence (<c>```json</c> and its line) before it with a closing fence after it.
+    /// </summary>
+    private bool SkipFence(char c)
+    {
+        var state = _frames[0].State;
+        if (state == FrameState.ExpectValue && !_fenced)
+        {
+            if (c == '\uFEFF' && _fenceTicks == 0)
+            {
+                return true;
+            }
+
+            if (_fenceTicks < 3)
+            {
+                if (c != '`')
+                {
+                    _failed = _fenceTicks > 0; // one or two backticks are no fence
+                    return _failed;            // no fence: the root value (or an error) starts here
+                }
+
+                _fenceTicks++;
+                return true;
+            }
+
+            // The fence's language tag line; a one-line block starts its value on it.
+            _fenced = c is '\n' or '{' or '[';
+            return c is not ('{' or '[');
+        }
+
+        if (state == FrameState.Done && _fenced && c == '`' && _closingTicks < 3)
+        {
+            _closingTicks++;
+            return true;
+        }
+
+        return false;
+    }
+
     private bool ExpectsValue(FrameState state) => _depth == 0 ? state == FrameState.ExpectValue : state == FrameState.ExpectValue;
 
     private void ValueStarts(int position)
     {
+        if (_depth == 0)
+        {
+            _rootStart = position;
+        }
+
         if (_frames[_depth].IsItems)
         {
             _itemStart = position;
@@ -379,7 +433,7 @@ internal sealed class StreamedText
     }
 
     /// <summary>The text at one moment: what an event reads later.</summary>
-    internal readonly struct Snapshot(char[] buffer, int length, int safeLength, bool safeInString, string closers, bool failed)
+    internal readonly struct Snapshot(char[] buffer, int length, int rootStart, int safeLength, bool safeInString, string closers, bool failed)
     {
         public int Length => length;
 
@@ -394,7 +448,7 @@ internal sealed class StreamedText
                 return "{}";
             }
 
-            var text = new string(buffer, 0, safeLength);
+            var text = new string(buffer, rootStart, safeLength - rootStart);
             return safeInString ? text + "\"" + closers : text + closers;
         }
     }
