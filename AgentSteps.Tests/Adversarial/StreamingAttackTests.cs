@@ -79,6 +79,20 @@ public class StreamingAttackTests
         [Step(Model = "m", TimeoutSeconds = 5), Description("Slow text.")]
         public abstract IAsyncEnumerable<string> SlowAsync(string request);
 
+        [Step(MaxModelCalls = 1)]
+        public virtual async IAsyncEnumerable<string> TwoTextsAsync()
+        {
+            await foreach (var piece in TextAsync("first"))
+            {
+                yield return piece;
+            }
+
+            await foreach (var piece in TextAsync("second"))
+            {
+                yield return piece;
+            }
+        }
+
         [Step(Model = "m", MaxReplyLength = 1000), Description("Few numbers.")]
         public abstract IAsyncEnumerable<int> FewAsync(string request);
     }
@@ -615,5 +629,53 @@ public class StreamingAttackTests
 
         Assert.That(closedOnes[^1], Is.EqualTo("{\"a\": [1, \"two\"]}"));
         Assert.That(text.IsComplete, Is.True);
+    }
+
+    [Test]
+    public async Task StepBudget_OnACodeStream_RefusesTheSecondModelCallOfItsSubtree()
+    {
+        var client = new ChunkClient(["a"]);
+        using var runtime = new Runtime(client);
+        var seen = new List<string>();
+        var e = Assert.CatchAsync<BudgetExceededException>(async () =>
+        {
+            await foreach (var piece in Steps.Create<Streamer>().TwoTextsAsync())
+            {
+                seen.Add(piece);
+            }
+        });
+        await Task.Yield();
+        Assert.That(seen, Is.EqualTo(new[] { "a" }));
+        Assert.That(client.Calls, Is.EqualTo(1));
+        var outer = runtime.ExecutedSteps.Single(s => s.Name == "TwoTextsAsync");
+        Assert.That(outer.Exception, Is.InstanceOf<BudgetExceededException>());
+    }
+
+    [Test]
+    public async Task ConsumerToken_CancelledBeforeTheFirstItem_CallsNoModel_AndCancelledMidStream_EndsTheCall()
+    {
+        var client = new ChunkClient(["a", "b"], holdAfter: 0);
+        using var runtime = new Runtime(client);
+        using (var cancelled = new CancellationTokenSource())
+        {
+            cancelled.Cancel();
+            var early = Steps.Create<Streamer>().TextAsync("t").GetAsyncEnumerator(cancelled.Token);
+            Assert.CatchAsync<OperationCanceledException>(async () => await early.MoveNextAsync());
+            await early.DisposeAsync();
+            Assert.That(client.Calls, Is.Zero, "a stream whose reader was cancelled before it asked for an item calls no model");
+        }
+
+        using var cts = new CancellationTokenSource();
+        var reading = Task.Run(async () =>
+        {
+            await foreach (var piece in Steps.Create<Streamer>().TextAsync("u").WithCancellation(cts.Token))
+            {
+            }
+        });
+        await client.Held.Task;
+        cts.Cancel();
+        Assert.CatchAsync<OperationCanceledException>(() => reading);
+        await client.Ended.Task;
+        Assert.That(runtime.ExecutedSteps[^1].Exception, Is.InstanceOf<OperationCanceledException>());
     }
 }
