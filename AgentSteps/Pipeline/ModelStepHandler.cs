@@ -45,6 +45,7 @@ internal static class ModelStepHandler
                 using var lease = await ModelCallLimiter.EnterAsync(context, cancellationToken).ConfigureAwait(false);
 
                 // Counted (and checked against budgets) once it has a slot: a call whose wait was cancelled was never made.
+                cancellationToken.ThrowIfCancellationRequested(); // a cancelled call is not made, nor counted
                 options = ModelInvoker.Start(context, tools?.OptionsFor(model) ?? descriptor.OptionsFor(model), messages, call);
 
                 // While someone watches the run, the reply streams, so they see the text as it is written.

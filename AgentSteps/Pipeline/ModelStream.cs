@@ -89,6 +89,7 @@ internal static class ModelStream<T>
             using var lease = await ModelCallLimiter.EnterAsync(context, cancellationToken).ConfigureAwait(false);
 
             // Counted (and checked against budgets) once it has a slot: a call whose wait was cancelled was never made.
+            cancellationToken.ThrowIfCancellationRequested(); // a cancelled call is not made, nor counted
             options = ModelInvoker.Start(context, descriptor.OptionsFor(model), messages, 1);
             await foreach (var update in client.GetStreamingResponseAsync(messages, options, cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
             {
