@@ -678,4 +678,31 @@ public class StreamingAttackTests
         await client.Ended.Task;
         Assert.That(runtime.ExecutedSteps[^1].Exception, Is.InstanceOf<OperationCanceledException>());
     }
+
+    [Test]
+    public async Task StreamCutByRunCancel_AfterTextArrived_IsNotReportedAsCompleteUsage()
+    {
+        var client = new ChunkClient(["a", "b"], holdAfter: 0);
+        using var runtime = new Runtime(client);
+        var reading = ReadAll(Steps.Create<Streamer>().TextAsync("t"));
+        await client.Held.Task;
+        runtime.Cancel();
+        Assert.CatchAsync<OperationCanceledException>(() => reading);
+        var usage = runtime.Usage;
+        Assert.That(usage.ModelCalls, Is.EqualTo(1));
+        Assert.That(usage.CallsWithoutUsage, Is.EqualTo(1), "the provider sent (and bills) text for this call, whose usage never came: the usage is not complete");
+        Assert.That(usage.IsCostComplete, Is.False);
+    }
+
+    [Test]
+    public async Task ItemStreamCutByMaxReplyLength_IsNotReportedAsCompleteUsage()
+    {
+        var chunks = new List<string> { "{\"value\":[" };
+        chunks.AddRange(Enumerable.Range(0, 500).Select(i => (i == 0 ? "" : ",") + "12345678"));
+        var client = new ChunkClient(chunks);
+        using var runtime = new Runtime(client);
+        Assert.CatchAsync<AgentStepsException>(() => ReadAll(Steps.Create<Streamer>().FewAsync("n")));
+        await Task.Yield();
+        Assert.That(runtime.Usage.CallsWithoutUsage, Is.EqualTo(1));
+    }
 }
