@@ -153,7 +153,11 @@ internal sealed class StepStream<T>(StreamStarter starter) : IAsyncEnumerable<T>
 
             if (!_done)
             {
-                _sink!.Stop();
+                if (!consumerToken.IsCancellationRequested)
+                {
+                    _sink!.Stop(); // stopped reading; a reader whose token was cancelled cancelled the step instead
+                }
+
                 await _cts!.CancelAsync().ConfigureAwait(false);
             }
 
