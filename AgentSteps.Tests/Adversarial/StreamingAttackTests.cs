@@ -705,4 +705,12 @@ public class StreamingAttackTests
         await Task.Yield();
         Assert.That(runtime.Usage.CallsWithoutUsage, Is.EqualTo(1));
     }
+
+    [Test]
+    public async Task ItemStream_ValueKeyNestedDeeper_IsNotTheItemArray()
+    {
+        var client = new ChunkClient(["{\"meta\":{\"value\":[9]},", "\"value\":[1,2]}"]);
+        using var runtime = new Runtime(client);
+        Assert.That(await ReadAll(Steps.Create<Streamer>().NumbersAsync("n")), Is.EqualTo(new[] { 1, 2 }));
+    }
 }
