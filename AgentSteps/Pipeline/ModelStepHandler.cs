@@ -102,6 +102,7 @@ internal static class ModelStepHandler
         StepContext context, IChatClient client, string model, ChatOptions stepOptions, List<ChatMessage> messages, int call, CancellationToken cancellationToken)
     {
         using var lease = await ModelCallLimiter.EnterAsync(context, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested(); // a call cancelled by now is not made, nor counted
         var options = ModelInvoker.Start(context, stepOptions, messages, call);
         try
         {

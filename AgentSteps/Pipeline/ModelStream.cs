@@ -20,26 +20,49 @@ internal static class ModelStream
         var descriptor = context.Descriptor;
         var text = new StreamedText(json: descriptor.Output is { Kind: not OutputKind.Text });
         var updates = new List<ChatResponseUpdate>();
-        await foreach (var update in client.GetStreamingResponseAsync(messages, options, cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
+        try
         {
-            updates.Add(update);
-            var delta = update.Text;
-            if (delta.Length == 0)
+            await foreach (var update in client.GetStreamingResponseAsync(messages, options, cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
             {
-                continue;
-            }
+                updates.Add(update);
+                var delta = update.Text;
+                if (delta.Length == 0)
+                {
+                    continue;
+                }
 
-            if (text.Length + delta.Length > descriptor.Attribute.MaxReplyLength)
-            {
-                // Refused before it is read whole, as a reply that came at once would be.
-                ReplyGuard.ThrowIfTooLong(descriptor, text.Read(text.Length) + delta, call);
-            }
+                if (text.Length + delta.Length > descriptor.Attribute.MaxReplyLength)
+                {
+                    // Refused before it is read whole, as a reply that came at once would be.
+                    ReplyGuard.ThrowIfTooLong(descriptor, text.Read(text.Length) + delta, call);
+                }
 
-            text.Append(delta);
-            Publish(context.Step, new ModelTextEvent(context.Step, delta, text, call));
+                text.Append(delta);
+                Publish(context.Step, new ModelTextEvent(context.Step, delta, text, call));
+            }
+        }
+        catch (Exception) when (CountCut(context, options.ModelId!, updates, stoppedByConsumer: false))
+        {
+            throw; // never: the filter counts a cut stream's call and lets the exception on
         }
 
         return updates.ToChatResponse();
+    }
+
+    /// <summary>
+    /// Counts the call of a stream cut after text arrived (cancelled, timed out, failed or refused as too long) as a reply
+    /// without usage: the provider bills what it sent, so the run's usage must not look complete. A stream the reader stopped
+    /// is counted when it is finished. Always false, for use as an exception filter.
+    /// </summary>
+    internal static bool CountCut(StepContext context, string model, List<ChatResponseUpdate> updates, bool stoppedByConsumer)
+    {
+        if (updates.Count > 0 && !stoppedByConsumer)
+        {
+            var usage = updates.SelectMany(u => u.Contents).OfType<UsageContent>().LastOrDefault()?.Details;
+            BudgetGuard.AfterModelCall(context, model, usage);
+        }
+
+        return false;
     }
 
     /// <summary>Tells the run's watchers and observers of a piece of model text.</summary>
@@ -85,8 +108,9 @@ internal static class ModelStream<T>
         bool stopped = false;
         int items = 0;
 
-        // A slot first, then the call counts; the slot is held until the stream ends.
+        // A slot first, then the call counts; the slot is held until the stream ends. A call cancelled by then is not made.
         using var lease = await ModelCallLimiter.EnterAsync(context, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
         var options = ModelInvoker.Start(context, descriptor.OptionsFor(model), messages, 1);
         try
         {
@@ -128,6 +152,10 @@ internal static class ModelStream<T>
                 }
             }
         }
+        catch (Exception) when (ModelStream.CountCut(context, model, updates, sink.StoppedByConsumer))
+        {
+            throw; // never: the filter counts a cut stream's call and lets the exception on
+        }
         catch (OperationCanceledException) when (sink.StoppedByConsumer)
         {
             stopped = true; // the caller stopped reading: the step ends with what it yielded
@@ -139,6 +167,11 @@ internal static class ModelStream<T>
         catch (Exception e) when (e is not AgentStepsException)
         {
             throw new StepModelException(descriptor.QualifiedName, model, e);
+        }
+
+        if (options is null)
+        {
+            return sink.Items(); // stopped while waiting for a slot: no call was made
         }
 
         var (response, reply) = ModelInvoker.Finish(context, model, updates.ToChatResponse(), 1);

@@ -157,6 +157,7 @@ internal sealed class StepStream<T>(StreamStarter starter) : IAsyncEnumerable<T>
         private Task? _pipeline;
         private ExceptionDispatchInfo? _failure;
         private bool _done;
+        private bool _disposed;
 
         public T Current { get; private set; } = default!;
 
@@ -187,10 +188,12 @@ internal sealed class StepStream<T>(StreamStarter starter) : IAsyncEnumerable<T>
 
         public async ValueTask DisposeAsync()
         {
-            if (_pipeline is null)
+            if (_pipeline is null || _disposed)
             {
-                return;
+                return; // disposing twice is allowed, as for an iterator
             }
+
+            _disposed = true;
 
             if (!_done)
             {
