@@ -20,7 +20,11 @@ internal sealed class LoopGuardStage : IStepMiddleware
             throw new MaxLoopsExceededException(descriptor.QualifiedName, descriptor.MaxLoops);
         }
 
-        return context.ToolCall is { } call && descriptor.Attribute.RequiresApproval ? ApproveAsync(context, call, next) : next(context);
+        // Then the time limit and the cancellation from above (TimeLimitStage), called directly rather than composed as a
+        // stage of its own, which would cost every step one more hop.
+        return context.ToolCall is { } call && descriptor.Attribute.RequiresApproval
+            ? ApproveAsync(context, call, next)
+            : TimeLimitStage.Instance.InvokeAsync(context, next);
     }
 
     private static async ValueTask<object?> ApproveAsync(StepContext context, Tools.ToolCall call, StepHandler next)
@@ -55,6 +59,6 @@ internal sealed class LoopGuardStage : IStepMiddleware
             throw new ToolCallDeniedException(call.Name, call.CallId);
         }
 
-        return await next(context).ConfigureAwait(false);
+        return await TimeLimitStage.Instance.InvokeAsync(context, next).ConfigureAwait(false);
     }
 }

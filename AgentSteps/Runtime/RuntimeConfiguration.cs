@@ -70,7 +70,8 @@ internal sealed class RuntimeConfiguration
         // One gate per compiled options, so every run built from them shares the limit (a provider's rate limit is per key).
         ModelCallGate = options.MaxConcurrentModelCalls is > 0 and var limit ? new SemaphoreSlim(limit, limit) : null;
         HasMiddleware = options.Middleware.Count > 0;
-        IStepMiddleware[] builtIn = [RecordStage.Instance, TelemetryStage.Instance, LoopGuardStage.Instance, TimeLimitStage.Instance];
+        // The loop guard hands on to the time limit itself (one hop less on every step): see LoopGuardStage.
+        IStepMiddleware[] builtIn = [RecordStage.Instance, TelemetryStage.Instance, LoopGuardStage.Instance];
 
         // With user middleware, a result-type check sits around it: a wrong-typed result is then a clear error recorded on the step.
         IStepMiddleware[] stages = HasMiddleware ? [.. builtIn, ResultTypeStage.Instance, .. options.Middleware] : builtIn;
