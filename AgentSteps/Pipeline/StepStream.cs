@@ -86,17 +86,27 @@ internal sealed class StreamSink<T>(ChannelWriter<T> writer) : IStreamSink
     /// Waits until the reader has taken every item written, or stopped: a stream ends, and its step is recorded, when its
     /// reader is done with it, so that a reader that stops records the items it read.
     /// </summary>
-    public Task WhenReadAsync(CancellationToken cancellationToken)
+    public async Task WhenReadAsync(CancellationToken cancellationToken)
     {
+        Task read;
         lock (_items)
         {
             if (_stopped || _consumed >= _items.Count)
             {
-                return Task.CompletedTask;
+                return;
             }
 
             _read ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return _read.Task.WaitAsync(cancellationToken);
+            read = _read.Task;
+        }
+
+        try
+        {
+            await read.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stopped)
+        {
+            // The reader stopped, and its stopping cancels the step's token too: whichever came first, it is a stop.
         }
     }
 
