@@ -1,0 +1,6 @@
+namespace AgentSteps.Tests.Journal;
+
+public sealed class InMemoryRunJournalTests : RunJournalContractTests
+{
+    protected override IRunJournal CreateJournal() => new InMemoryRunJournal();
+}
