@@ -313,3 +313,93 @@ public sealed class RunIdTests
         Assert.That(counts.Plan, Is.EqualTo(1));
     }
 }
+
+public sealed class ReplayShapesTests
+{
+    public sealed class CustomFailureException(string message) : Exception(message);
+
+    public sealed class Tally
+    {
+        public int Calls { get; set; }
+    }
+
+    public abstract class Shapes(Tally tally)
+    {
+        [Step]
+        public virtual int Twice(int value)
+        {
+            tally.Calls++;
+            return value * 2;
+        }
+
+        [Step]
+        public virtual async Task Touch(string what)
+        {
+            tally.Calls++;
+            await Task.Yield();
+        }
+
+        [Step]
+        public virtual int Root(int value)
+        {
+            Touch("x").GetAwaiter().GetResult();
+            return Twice(value) + Twice(value + 1);
+        }
+    }
+
+    [Test]
+    public void Resume_SyncAndVoidSteps_Replay()
+    {
+        var journal = new InMemoryRunJournal();
+        var tally = new Tally();
+        int first;
+        using (new Runtime(new RuntimeOptions { ChatClient = new ScriptedChatClient(), Journal = journal, RunId = "shapes" }))
+        {
+            first = Steps.Create<Shapes>(tally).Root(3);
+        }
+
+        Assert.That(first, Is.EqualTo(14));
+        Assert.That(tally.Calls, Is.EqualTo(3));
+        var steps = journal.GetStepsAsync("shapes").AsTask().GetAwaiter().GetResult();
+        Assert.That(steps.Keys, Is.EquivalentTo(new[] { "Root:1", "Root:1/Touch:1", "Root:1/Twice:1", "Root:1/Twice:2" }));
+        Assert.That(steps["Root:1/Touch:1"].ResultJson, Is.Null);
+        journal.CommitStepAsync("shapes", steps["Root:1"] with { Version = "older" }).AsTask().GetAwaiter().GetResult();
+
+        using var runtime = new Runtime(new RuntimeOptions { ChatClient = new ScriptedChatClient(), Journal = journal, RunId = "shapes" });
+        Assert.That(Steps.Create<Shapes>(tally).Root(3), Is.EqualTo(14));
+        Assert.That(tally.Calls, Is.EqualTo(3), "the children replayed");
+        Assert.That(runtime.ExecutedSteps.Where(s => s.Name != "Root").Select(s => s.Replayed), Is.All.True);
+    }
+
+    [Test]
+    public void Recreate_KeepsAgentStepsAndBaseLibraryTypes_WrapsOthers()
+    {
+        var timeout = AgentSteps.Pipeline.JournalStage.Recreate(typeof(TimeoutException).FullName!, "slow");
+        var agent = AgentSteps.Pipeline.JournalStage.Recreate(typeof(AgentStepsException).FullName!, "agent");
+        var custom = AgentSteps.Pipeline.JournalStage.Recreate(typeof(CustomFailureException).FullName!, "mine");
+        var unknown = AgentSteps.Pipeline.JournalStage.Recreate("No.Such.Exception", "gone");
+
+        Assert.That(timeout, Is.TypeOf<TimeoutException>().With.Message.EqualTo("slow"));
+        Assert.That(agent, Is.TypeOf<AgentStepsException>().With.Message.EqualTo("agent"));
+        Assert.That(custom, Is.TypeOf<InvalidOperationException>().With.Message.EqualTo(typeof(CustomFailureException).FullName + ": mine"));
+        Assert.That(unknown, Is.TypeOf<InvalidOperationException>().With.Message.EqualTo("No.Such.Exception: gone"));
+    }
+
+    [Test]
+    public void Resume_JournaledResultThatNoLongerReads_RunsTheStepAgain()
+    {
+        var journal = new InMemoryRunJournal();
+        var tally = new Tally();
+        using (new Runtime(new RuntimeOptions { ChatClient = new ScriptedChatClient(), Journal = journal, RunId = "bad" }))
+        {
+            Steps.Create<Shapes>(tally).Twice(2);
+        }
+
+        var step = journal.GetStepsAsync("bad").AsTask().GetAwaiter().GetResult()["Twice:1"];
+        journal.CommitStepAsync("bad", step with { ResultJson = "\"not a number\"" }).AsTask().GetAwaiter().GetResult();
+
+        using var runtime = new Runtime(new RuntimeOptions { ChatClient = new ScriptedChatClient(), Journal = journal, RunId = "bad" });
+        Assert.That(Steps.Create<Shapes>(tally).Twice(2), Is.EqualTo(4));
+        Assert.That(tally.Calls, Is.EqualTo(2));
+    }
+}

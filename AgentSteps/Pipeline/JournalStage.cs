@@ -54,13 +54,15 @@ internal sealed class JournalStage : IStepMiddleware
                 throw new ReplayDivergenceException(runtime.RunId, key, descriptor.QualifiedName, entry.Step, entry.ArgumentHash, argumentHash, argumentsJson);
             }
 
-            if (!entry.Failed)
+            if (!entry.Failed && TryDeserialize(entry.ResultJson, descriptor.Shape.ResultType, out var replayed))
             {
                 step.Replayed = true;
-                return Deserialize(entry.ResultJson, descriptor.Shape.ResultType);
+                return replayed;
             }
 
-            if (WasCaught(entry, journaled))
+            // A result that no longer reads as the step's result type runs the step again, as a new version would.
+
+            if (entry.Failed && WasCaught(entry, journaled))
             {
                 step.Replayed = true;
                 if (root)
@@ -122,15 +124,24 @@ internal sealed class JournalStage : IStepMiddleware
             duration);
     }
 
-    private static object? Deserialize(string? json, Type type)
+    private static bool TryDeserialize(string? json, Type type, out object? result)
     {
+        result = null;
         if (type == typeof(void) || json is null)
         {
-            return null;
+            return true;
         }
 
-        using var reader = new JsonTextReader(new StringReader(json)) { MaxDepth = AgentStepsJson.MaxDepth };
-        return AgentStepsJson.Serializer.Deserialize(reader, type);
+        try
+        {
+            using var reader = new JsonTextReader(new StringReader(json)) { MaxDepth = AgentStepsJson.MaxDepth };
+            result = AgentStepsJson.Serializer.Deserialize(reader, type);
+            return result is not null || !type.IsValueType || Nullable.GetUnderlyingType(type) is not null;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     /// <summary>
