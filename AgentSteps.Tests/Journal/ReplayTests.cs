@@ -135,13 +135,15 @@ public sealed class ReplayTests(string kind)
         Reopen();
 
         IReadOnlyList<ExecutedStep> steps = [];
+        string trace = "";
         var resumedClient = new ScriptedChatClient();
-        var again = RunTrip(resumedClient, "run-1", counts, inspect: r => steps = r.ExecutedSteps);
+        var again = RunTrip(resumedClient, "run-1", counts, inspect: r => (steps, trace) = (r.ExecutedSteps, r.ToJson()));
 
         Assert.That(again, Is.EqualTo(first));
         Assert.That(resumedClient.Requests, Is.Empty);
         Assert.That((counts.Plan, counts.Price, counts.Check), Is.EqualTo((1, 1, 1)));
         Assert.That(steps.Single().Replayed, Is.True);
+        Assert.That((bool?)JObject.Parse(trace)["steps"]![0]!["replayed"], Is.True);
         Assert.That((await _journal.GetRunAsync("run-1"))!.Status, Is.EqualTo(RunStatus.Completed));
     }
 
@@ -257,6 +259,10 @@ public sealed class ReplayTests(string kind)
 
         Assert.That(price.JournalVersion, Is.EqualTo(AgentSteps.Pipeline.StepVersion.Compute(price)));
         Assert.That(price.JournalVersion, Is.Not.EqualTo(check.JournalVersion));
+
+        // An async step's code is in its state machine: it is part of the version, not only the stub that starts it.
+        var method = typeof(Trip).GetMethod(nameof(Trip.Price))!;
+        Assert.That(AgentSteps.Pipeline.StepVersion.BodyIL(method)!.Length, Is.GreaterThan(method.GetMethodBody()!.GetILAsByteArray()!.Length));
     }
 
     [Test]
@@ -266,7 +272,9 @@ public sealed class ReplayTests(string kind)
         {
             await Steps.Create<Trip>(new Counts()).Plan("Paris");
             Assert.That(runtime.RunId, Is.EqualTo("order-42"));
-            Assert.That((string?)JObject.Parse(runtime.ToJson())["runId"], Is.EqualTo("order-42"));
+            var trace = JObject.Parse(runtime.ToJson());
+            Assert.That((string?)trace["runId"], Is.EqualTo("order-42"));
+            Assert.That(trace["steps"]![0]!["replayed"], Is.Null, "only replayed steps say so");
         }
 
         Assert.That(await _journal.GetRunAsync("order-42"), Is.Not.Null);

@@ -81,6 +81,12 @@ internal static class TraceFormatter
             ["durationMs"] = Math.Round(step.Duration.TotalMilliseconds, 3),
             ["arguments"] = Arguments(step),
         };
+        if (step.Replayed)
+        {
+            // Only in resumed journaled runs: the step returned what the journal kept, without running.
+            json["replayed"] = true;
+        }
+
         if (step.Model is not null)
         {
             json["model"] = step.Model;

@@ -20,7 +20,13 @@ internal sealed class RunJournalState(Runtime runtime, IRunJournal journal)
     {
         lock (_gate)
         {
-            return _load ??= journal.GetStepsAsync(runtime.RunId).AsTask();
+            // A load that failed (the journal was unreachable) is tried again by the next step.
+            if (_load is null || _load.IsFaulted || _load.IsCanceled)
+            {
+                _load = journal.GetStepsAsync(runtime.RunId).AsTask();
+            }
+
+            return _load;
         }
     }
 

@@ -37,9 +37,24 @@ internal static class StepVersion
         }
 
         Add("tools", step.Attribute.Tools is { } tools ? string.Join(",", tools) : null);
-        var il = step.Method.GetMethodBody()?.GetILAsByteArray();
+        var il = BodyIL(step.Method);
         Add("il", il is null ? null : Convert.ToHexString(il));
         return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>
+    /// Gets the IL of a method's body: for an async method or an iterator, the stub's IL and that of its state machine's
+    /// <c>MoveNext</c>, where the code the compiler moved out of the method is. Lambdas and local functions the body
+    /// calls are compiled to methods of their own and are not included.
+    /// </summary>
+    internal static byte[]? BodyIL(System.Reflection.MethodInfo method)
+    {
+        var stub = method.GetMethodBody()?.GetILAsByteArray();
+        var machine = (method.GetCustomAttributes(typeof(System.Runtime.CompilerServices.StateMachineAttribute), inherit: false)
+            .FirstOrDefault() as System.Runtime.CompilerServices.StateMachineAttribute)?.StateMachineType;
+        var moveNext = machine?.GetMethod("MoveNext", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public)
+            ?.GetMethodBody()?.GetILAsByteArray();
+        return moveNext is null ? stub : [.. stub ?? [], .. moveNext];
     }
 
     /// <summary>Serializes the call's arguments (a <see cref="CancellationToken"/> excluded) as a JSON object keyed by parameter name.</summary>
