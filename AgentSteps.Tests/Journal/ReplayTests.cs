@@ -411,3 +411,86 @@ public sealed class ReplayShapesTests
         Assert.That(tally.Calls, Is.EqualTo(2));
     }
 }
+
+public sealed class ReplayConcurrencyTests
+{
+    public sealed record Answer(string Text);
+
+    public sealed class Tally
+    {
+        private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public void Add() => Interlocked.Increment(ref _calls);
+    }
+
+    public abstract class Fan(Tally tally)
+    {
+        [Step]
+        public virtual async Task<int> Square(int value)
+        {
+            tally.Add();
+            await Task.Delay(1);
+            return value * value;
+        }
+
+        [Step]
+        public virtual async Task<int> Sum(int count)
+        {
+            var squares = await Task.WhenAll(Enumerable.Range(1, count).Select(Square));
+            return squares.Sum();
+        }
+
+        [Step]
+        public virtual string Lookup(string word)
+        {
+            tally.Add();
+            return word.ToUpperInvariant();
+        }
+
+        [Step(Model = "m", Tools = [nameof(Lookup)])]
+        public abstract Task<Answer> Ask(string question);
+    }
+
+    [Test]
+    public async Task Resume_ParallelSteps_AllCommittedAndReplayed()
+    {
+        var journal = new InMemoryRunJournal();
+        var tally = new Tally();
+        using (new Runtime(new RuntimeOptions { ChatClient = new ScriptedChatClient(), Journal = journal, RunId = "fan" }))
+        {
+            Assert.That(await Steps.Create<Fan>(tally).Sum(20), Is.EqualTo(2870));
+        }
+
+        var steps = await journal.GetStepsAsync("fan");
+        Assert.That(steps, Has.Count.EqualTo(21));
+        await journal.CommitStepAsync("fan", steps["Sum:1"] with { Version = "older" });
+
+        using var runtime = new Runtime(new RuntimeOptions { ChatClient = new ScriptedChatClient(), Journal = journal, RunId = "fan" });
+        Assert.That(await Steps.Create<Fan>(tally).Sum(20), Is.EqualTo(2870));
+        Assert.That(tally.Calls, Is.EqualTo(20), "every square replayed");
+        Assert.That(runtime.ExecutedSteps.Count(s => s.Replayed), Is.EqualTo(20));
+    }
+
+    [Test]
+    public async Task Journal_StepsCalledAsTools_AreNotJournaledOnTheirOwn_TheirLlmStepReplays()
+    {
+        var journal = new InMemoryRunJournal();
+        var tally = new Tally();
+        var client = new ScriptedChatClient().EnqueueToolCall(nameof(Fan.Lookup), """{"word":"tea"}""").Enqueue("""{"Text":"TEA"}""");
+        using (new Runtime(new RuntimeOptions { ChatClient = client, Journal = journal, RunId = "tools" }))
+        {
+            Assert.That((await Steps.Create<Fan>(tally).Ask("what?")).Text, Is.EqualTo("TEA"));
+        }
+
+        Assert.That((await journal.GetStepsAsync("tools")).Keys, Is.EqualTo(new[] { "Ask:1" }));
+        Assert.That(tally.Calls, Is.EqualTo(1));
+
+        var resumed = new ScriptedChatClient();
+        using var runtime = new Runtime(new RuntimeOptions { ChatClient = resumed, Journal = journal, RunId = "tools" });
+        Assert.That((await Steps.Create<Fan>(tally).Ask("what?")).Text, Is.EqualTo("TEA"));
+        Assert.That(resumed.Requests, Is.Empty);
+        Assert.That(tally.Calls, Is.EqualTo(1));
+    }
+}
