@@ -31,6 +31,8 @@ public sealed class Runtime : IDisposable
     private SemaphoreSlim? _approvalGate;
     private UsageTally? _usage;
     private Pipeline.RunJournalState? _journal;
+    private readonly Guid _newId; // the id of a run without RuntimeOptions.RunId, formatted as RunId on first use
+    private string? _runId;
     private readonly object? _previous; // what was ambient before this runtime: a runtime, a step, or nothing
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _cancellation;
@@ -84,7 +86,11 @@ public sealed class Runtime : IDisposable
         Configuration = configuration;
         StartedAt = configuration.TimeProvider.GetUtcNow();
         StartedTimestamp = configuration.TimeProvider.GetTimestamp();
-        RunId = configuration.RunId ?? Guid.NewGuid().ToString("N");
+        _runId = configuration.RunId;
+        if (_runId is null)
+        {
+            _newId = Guid.NewGuid();
+        }
 
         // One source per run, linked to the options' token when that can cancel: every step links its token, not a source of its own.
         _cancellation = configuration.CancellationToken.CanBeCanceled
@@ -109,7 +115,7 @@ public sealed class Runtime : IDisposable
     /// Gets the identifier of this run, for correlating logs and traces, and under which a journal keeps it:
     /// <see cref="RuntimeOptions.RunId"/> when set, else a new GUID (32 hex digits).
     /// </summary>
-    public string RunId { get; }
+    public string RunId => _runId ??= _newId.ToString("N"); // formatted on first use: a run nobody asks about pays no string
 
     /// <summary>Gets when the run was opened, by the clock of <see cref="RuntimeOptions.TimeProvider"/>.</summary>
     public DateTimeOffset StartedAt { get; }
