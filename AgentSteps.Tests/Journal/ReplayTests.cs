@@ -144,6 +144,7 @@ public sealed class ReplayTests(string kind)
         Assert.That((counts.Plan, counts.Price, counts.Check), Is.EqualTo((1, 1, 1)));
         Assert.That(steps.Single().Replayed, Is.True);
         Assert.That((bool?)JObject.Parse(trace)["steps"]![0]!["replayed"], Is.True);
+        Assert.That(steps.Single().ToString(), Does.Contain(", replayed)"));
         Assert.That((await _journal.GetRunAsync("run-1"))!.Status, Is.EqualTo(RunStatus.Completed));
     }
 

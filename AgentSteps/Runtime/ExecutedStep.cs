@@ -218,6 +218,11 @@ public sealed class ExecutedStep
             text += string.Create(CultureInfo.InvariantCulture, $", waited {ModelWaitTime.TotalMilliseconds:0.#} ms for a model slot");
         }
 
+        if (Replayed)
+        {
+            text += ", replayed";
+        }
+
         return text + ")" + (Exception is null ? string.Empty : $" failed: {Exception.GetType().Name}");
     }
 
