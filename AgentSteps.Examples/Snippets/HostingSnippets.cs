@@ -73,5 +73,5 @@ public sealed partial class RunLogger(Microsoft.Extensions.Logging.ILogger<RunLo
     public void OnRunCompleted(Runtime run) => LogRun(logger, run.RunId, run.ExecutedSteps.Count);
 
     [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Information, Message = "Run {RunId} finished with {StepCount} steps")]
-    private static partial void LogRun(Microsoft.Extensions.Logging.ILogger logger, Guid runId, int stepCount);
+    private static partial void LogRun(Microsoft.Extensions.Logging.ILogger logger, string runId, int stepCount);
 }

@@ -63,7 +63,7 @@ public class TraceOrderAttackTests
         {
             using var runtime = new Runtime(FrozenOptions());
             Steps.Create<Fan>().FanOutAsync().GetAwaiter().GetResult();
-            return runtime.ToJson().Replace(runtime.RunId.ToString(), "run", StringComparison.Ordinal);
+            return runtime.ToJson().Replace(runtime.RunId, "run", StringComparison.Ordinal);
         }
 
         var first = await Task.Run(Run);

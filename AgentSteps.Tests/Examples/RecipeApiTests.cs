@@ -33,7 +33,7 @@ public class RecipeApiTests
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         var body = await ReadJsonAsync(response);
         Assert.That(body.GetProperty("recipe").GetProperty("ingredients").GetArrayLength(), Is.EqualTo(2));
-        Assert.That(body.GetProperty("runId").GetGuid(), Is.Not.EqualTo(Guid.Empty));
+        Assert.That(body.GetProperty("runId").GetString(), Is.Not.Empty);
         var root = body.GetProperty("steps")[0];
         Assert.That(root.GetProperty("name").GetString(), Is.EqualTo("CreateRecipeAsync"));
         Assert.That(root.GetProperty("arguments").GetProperty("query").GetString(), Is.EqualTo("chicken parmesan"));
@@ -253,10 +253,10 @@ public class RecipeApiTests
         Assert.That(responses.Select(r => r.StatusCode), Has.All.EqualTo(HttpStatusCode.OK));
         Assert.That(model.Arrived, Is.EqualTo(6 * Requests), "three model steps per request, twice: the sample model's first validation loops back");
         Assert.That(model.ThreadsWhenAllArrived, Is.LessThan(Requests), "requests waiting for the model hold no thread each");
-        var runIds = new HashSet<Guid>();
+        var runIds = new HashSet<string>();
         foreach (var (i, _, body) in responses)
         {
-            Assert.That(runIds.Add(body.GetProperty("runId").GetGuid()), Is.True, "one run per request");
+            Assert.That(runIds.Add(body.GetProperty("runId").GetString()!), Is.True, "one run per request");
             var steps = body.GetProperty("steps");
             Assert.That(steps.GetArrayLength(), Is.EqualTo(1));
             Assert.That(steps[0].GetProperty("arguments").GetProperty("query").GetString(), Is.EqualTo($"dish {i}"));

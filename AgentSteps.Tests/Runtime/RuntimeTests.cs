@@ -112,7 +112,7 @@ public class RuntimeTests
 
         var json = JObject.Parse(runtime.ToJson());
 
-        Assert.That((string?)json["runId"], Is.EqualTo(runtime.RunId.ToString()));
+        Assert.That((string?)json["runId"], Is.EqualTo(runtime.RunId));
         var root = (JObject)json["steps"]![0]!;
         Assert.That((string?)root["name"], Is.EqualTo("RunAsync"));
         Assert.That((string?)root["arguments"]!["name"], Is.EqualTo("j"));

@@ -21,7 +21,7 @@ internal sealed partial class RuntimeLog(Action<string>? log, ILogger? logger, b
 
     public bool IsStepLogEnabled => logger?.IsEnabled(LogLevel.Debug) == true;
 
-    public void StepFinished(Guid runId, ExecutedStep step, TimeSpan duration, Exception? failure)
+    public void StepFinished(string runId, ExecutedStep step, TimeSpan duration, Exception? failure)
     {
         if (logger is null)
         {
@@ -163,10 +163,10 @@ internal sealed partial class RuntimeLog(Action<string>? log, ILogger? logger, b
 #pragma warning restore SYSLIB1025
 
     [LoggerMessage(EventId = 4, EventName = "StepCompleted", Level = LogLevel.Debug, Message = "Run {RunId}: {Step} #{Loop} completed in {DurationMs} ms (model {Model}, {InputTokens} in / {OutputTokens} out tokens)")]
-    private static partial void LogStepCompleted(ILogger logger, Guid runId, string step, int loop, double durationMs, string? model, long inputTokens, long outputTokens);
+    private static partial void LogStepCompleted(ILogger logger, string runId, string step, int loop, double durationMs, string? model, long inputTokens, long outputTokens);
 
     [LoggerMessage(EventId = 5, EventName = "StepFailed", Level = LogLevel.Warning, Message = "Run {RunId}: {Step} #{Loop} failed after {DurationMs} ms (model {Model}, {InputTokens} in / {OutputTokens} out tokens) with {ErrorType}")]
-    private static partial void LogStepFailed(ILogger logger, Exception exception, Guid runId, string step, int loop, double durationMs, string? model, long inputTokens, long outputTokens, string errorType);
+    private static partial void LogStepFailed(ILogger logger, Exception exception, string runId, string step, int loop, double durationMs, string? model, long inputTokens, long outputTokens, string errorType);
 
     [LoggerMessage(EventId = 6, EventName = "ObserverFailed", Level = LogLevel.Warning, Message = "Run observer {Observer}.{Callback} threw; the exception is ignored")]
     private static partial void LogObserverFailed(ILogger logger, Exception exception, string observer, string callback);

@@ -32,11 +32,11 @@ internal static class TraceFormatter
         return text.ToString();
     }
 
-    public static string ToJson(IReadOnlyList<ExecutedStep> roots, Guid runId, bool indented)
+    public static string ToJson(IReadOnlyList<ExecutedStep> roots, string runId, bool indented)
     {
         var json = new JObject
         {
-            ["runId"] = runId.ToString(),
+            ["runId"] = runId,
             ["steps"] = new JArray(OrderByStart(roots).Select(root => ToJson(root, 1))),
         };
         return json.ToString(indented ? Formatting.Indented : Formatting.None);
@@ -81,6 +81,12 @@ internal static class TraceFormatter
             ["durationMs"] = Math.Round(step.Duration.TotalMilliseconds, 3),
             ["arguments"] = Arguments(step),
         };
+        if (step.Replayed)
+        {
+            // Only in resumed journaled runs: the step returned what the journal kept, without running.
+            json["replayed"] = true;
+        }
+
         if (step.Model is not null)
         {
             json["model"] = step.Model;

@@ -21,6 +21,10 @@ internal sealed class PromptTemplate
         _argumentNames = argumentNames;
     }
 
+    /// <summary>Gets the template's text as parsed (literals and argument holes), for a step's journal version.</summary>
+    public string Fingerprint =>
+        _segments is null ? string.Empty : string.Concat(_segments.Select(s => s.ArgumentIndex < 0 ? "L:" + s.Literal + "\n" : "A:" + s.ArgumentIndex.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n"));
+
     /// <summary>Builds the template; returns an error sentence instead when the template names no such parameter.</summary>
     public static PromptTemplate Create(string? template, int[] argumentIndices, string[] argumentNames, out string? error)
     {

@@ -171,6 +171,9 @@ internal sealed class StepDescriptor
         return options;
     }
 
+    /// <summary>Gets the step's version for the journal: a hash of its definition, computed on first use (see <see cref="Pipeline.StepVersion"/>).</summary>
+    public string JournalVersion => field ??= Pipeline.StepVersion.Compute(this);
+
     public override string ToString() => QualifiedName;
 
     /// <summary>

@@ -77,7 +77,7 @@ internal sealed class StepInterceptor(WorkflowDescriptor workflow, Hosting.RunBi
     {
         var configuration = runtime.Configuration;
         var step = runtime.StartStep(descriptor, invocation.Arguments);
-        var context = new StepContext(descriptor, invocation, step, configuration.HasMiddleware, proceed) { Sink = sink };
+        var context = new StepContext(descriptor, invocation, step, configuration.MayAwaitBeforeBody, proceed) { Sink = sink };
         context.LinkCancellation(cancellationToken);
         return descriptor.Kind == StepKind.Code ? configuration.CodePipeline(context) : configuration.ModelPipeline(context);
     }
@@ -89,7 +89,7 @@ internal sealed class StepInterceptor(WorkflowDescriptor workflow, Hosting.RunBi
         // A model's tool call reaches here through the proxy, with the ordinal reserved for it in reply order.
         var toolCall = Tools.ToolCall.Take();
         var step = runtime.StartStep(descriptor, invocation.Arguments, toolCall);
-        var context = new StepContext(descriptor, invocation, step, configuration.HasMiddleware) { ToolCall = toolCall };
+        var context = new StepContext(descriptor, invocation, step, configuration.MayAwaitBeforeBody) { ToolCall = toolCall };
         return descriptor.Kind == StepKind.Code ? configuration.CodePipeline(context) : configuration.ModelPipeline(context);
     }
 

@@ -27,7 +27,7 @@ internal sealed class TelemetryStage : IStepMiddleware
         using var activity = AgentStepsTelemetry.ActivitySource.StartActivity(descriptor.QualifiedName, ActivityKind.Internal);
         if (activity is not null)
         {
-            activity.SetTag("agentsteps.run.id", context.Runtime.RunId.ToString());
+            activity.SetTag("agentsteps.run.id", context.Runtime.RunId);
             activity.SetTag("agentsteps.workflow", context.Step.Workflow);
             activity.SetTag("agentsteps.step.name", descriptor.Name);
             activity.SetTag("agentsteps.step.key", context.Step.Key);

@@ -218,6 +218,11 @@ public sealed class ExecutedStep
             text += string.Create(CultureInfo.InvariantCulture, $", waited {ModelWaitTime.TotalMilliseconds:0.#} ms for a model slot");
         }
 
+        if (Replayed)
+        {
+            text += ", replayed";
+        }
+
         return text + ")" + (Exception is null ? string.Empty : $" failed: {Exception.GetType().Name}");
     }
 
@@ -271,6 +276,12 @@ public sealed class ExecutedStep
 
     /// <summary>Gets the snapshot of the argument at <paramref name="position"/> in <see cref="ArgumentNames"/>.</summary>
     internal object? ArgumentSnapshot(int position) => _arguments[_descriptor.ArgumentIndices[position]];
+
+    /// <summary>
+    /// Gets a value indicating whether the step did not run but returned (or threw) what the run's journal kept of it,
+    /// in a resumed run (see <see cref="RuntimeOptions.Journal"/>).
+    /// </summary>
+    public bool Replayed { get; internal set; }
 
     internal void Complete(object? result, TimeSpan duration)
     {

@@ -30,6 +30,9 @@ public sealed class Runtime : IDisposable
     private RunEventHub? _events;
     private SemaphoreSlim? _approvalGate;
     private UsageTally? _usage;
+    private Pipeline.RunJournalState? _journal;
+    private readonly Guid _newId; // the id of a run without RuntimeOptions.RunId, formatted as RunId on first use
+    private string? _runId;
     private readonly object? _previous; // what was ambient before this runtime: a runtime, a step, or nothing
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _cancellation;
@@ -83,6 +86,11 @@ public sealed class Runtime : IDisposable
         Configuration = configuration;
         StartedAt = configuration.TimeProvider.GetUtcNow();
         StartedTimestamp = configuration.TimeProvider.GetTimestamp();
+        _runId = configuration.RunId;
+        if (_runId is null)
+        {
+            _newId = Guid.NewGuid();
+        }
 
         // One source per run, linked to the options' token when that can cancel: every step links its token, not a source of its own.
         _cancellation = configuration.CancellationToken.CanBeCanceled
@@ -103,8 +111,11 @@ public sealed class Runtime : IDisposable
     /// </remarks>
     public static Runtime? Current => RuntimeOf(NearestOpen(s_ambient.Value));
 
-    /// <summary>Gets the identifier of this run, for correlating logs and traces.</summary>
-    public Guid RunId { get; } = Guid.NewGuid();
+    /// <summary>
+    /// Gets the identifier of this run, for correlating logs and traces, and under which a journal keeps it:
+    /// <see cref="RuntimeOptions.RunId"/> when set, else a new GUID (32 hex digits).
+    /// </summary>
+    public string RunId => _runId ??= _newId.ToString("N"); // formatted on first use: a run nobody asks about pays no string
 
     /// <summary>Gets when the run was opened, by the clock of <see cref="RuntimeOptions.TimeProvider"/>.</summary>
     public DateTimeOffset StartedAt { get; }
@@ -130,6 +141,10 @@ public sealed class Runtime : IDisposable
     /// usage). Calls still in flight add theirs when they return.
     /// </summary>
     public RunUsage Usage => (Volatile.Read(ref _usage) ?? new UsageTally()).Snapshot();
+
+    /// <summary>Gets the run's journal state (only called by the journal stage, which is composed only with a journal).</summary>
+    internal Pipeline.RunJournalState JournalState =>
+        Volatile.Read(ref _journal) ?? Interlocked.CompareExchange(ref _journal, new Pipeline.RunJournalState(this, Configuration.Journal!), null) ?? _journal!;
 
     /// <summary>Gets the usage counted against the run's budget, made at the run's first model call.</summary>
     internal UsageTally UsageTally =>
@@ -295,6 +310,7 @@ public sealed class Runtime : IDisposable
         {
             // Unlinks the run from RuntimeOptions.CancellationToken, which may outlive many runs.
             _cancellation.Dispose();
+            Volatile.Read(ref _journal)?.Complete();
             Configuration.Notify.RunCompleted(this);
             Events?.Complete(this);
         }

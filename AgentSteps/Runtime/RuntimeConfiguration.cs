@@ -70,11 +70,22 @@ internal sealed class RuntimeConfiguration
         // One gate per compiled options, so every run built from them shares the limit (a provider's rate limit is per key).
         ModelCallGate = options.MaxConcurrentModelCalls is > 0 and var limit ? new SemaphoreSlim(limit, limit) : null;
         HasMiddleware = options.Middleware.Count > 0;
+        Journal = options.Journal;
+        RunId = options.RunId;
         // The loop guard hands on to the time limit itself (one hop less on every step): see LoopGuardStage.
         IStepMiddleware[] builtIn = [RecordStage.Instance, TelemetryStage.Instance, LoopGuardStage.Instance];
 
         // With user middleware, a result-type check sits around it: a wrong-typed result is then a clear error recorded on the step.
         IStepMiddleware[] stages = HasMiddleware ? [.. builtIn, ResultTypeStage.Instance, .. options.Middleware] : builtIn;
+
+        // The journal stage is last, just before the body or model call, and composed only with a journal: a runtime
+        // without one pays nothing for the feature.
+        if (Journal is not null)
+        {
+            stages = [.. stages, JournalStage.Instance];
+        }
+
+        StageCount = stages.Length;
         CodePipeline = Compose(stages, CodeBodyHandler.Instance);
         ModelPipeline = Compose(stages, ModelStepHandler.Instance);
 
@@ -129,6 +140,18 @@ internal sealed class RuntimeConfiguration
 
     /// <summary>Gets a value indicating whether user middleware runs, which may await before a code step's body.</summary>
     public bool HasMiddleware { get; }
+
+    /// <summary>Gets a value indicating whether a stage may await before a code step's body: user middleware, or the journal (which loads the run).</summary>
+    public bool MayAwaitBeforeBody => HasMiddleware || Journal is not null;
+
+    /// <summary>Gets <see cref="RuntimeOptions.Journal"/>, or <see langword="null"/> when runs are not journaled.</summary>
+    public IRunJournal? Journal { get; }
+
+    /// <summary>Gets <see cref="RuntimeOptions.RunId"/>, or <see langword="null"/> for a new id per run.</summary>
+    public string? RunId { get; }
+
+    /// <summary>Gets the number of stages composed before a workflow step's body or model call.</summary>
+    public int StageCount { get; }
 
     public RuntimeLog Log { get; }
 

@@ -51,6 +51,8 @@ public sealed class RuntimeOptions
     private Func<ToolApprovalRequestContent, CancellationToken, ValueTask<bool>>? _approvalHandler;
     private RunBudget? _budget;
     private int? _maxConcurrentModelCalls;
+    private IRunJournal? _journal;
+    private string? _runId;
     private RuntimeConfiguration? _configuration;
     private CancellationToken _cancellationToken;
     private TimeSpan? _httpTimeout;
@@ -211,6 +213,56 @@ public sealed class RuntimeOptions
             }
 
             Set(ref _maxConcurrentModelCalls, value);
+        }
+    }
+
+    /// <summary>The longest <see cref="RunId"/> accepted, in characters.</summary>
+    public const int MaxRunIdLength = 200;
+
+    /// <summary>
+    /// Gets or sets the journal that keeps the runs of these options: each finished step is committed under its key before
+    /// its caller goes on, and a runtime opened with the <see cref="RunId"/> of a journaled run replays the committed steps
+    /// instead of running them again (see docs/durable.md).
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: nothing is journaled, and the runtime pays nothing for the feature.</value>
+    /// <exception cref="InvalidOperationException">The options are in use by a runtime (see <see cref="IsReadOnly"/>).</exception>
+    public IRunJournal? Journal
+    {
+        get => _journal;
+        set => Set(ref _journal, value);
+    }
+
+    /// <summary>
+    /// Gets or sets the id of the run that runtimes built from these options open (<see cref="Runtime.RunId"/>). With a
+    /// <see cref="Journal"/> that holds a run of this id, the runtime resumes it.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: each runtime gets a new id (a GUID, 32 hex digits).</value>
+    /// <exception cref="ArgumentException">The id is empty or white space, longer than <see cref="MaxRunIdLength"/>, or holds control characters.</exception>
+    /// <exception cref="InvalidOperationException">The options are in use by a runtime (see <see cref="IsReadOnly"/>).</exception>
+    public string? RunId
+    {
+        get => _runId;
+        set
+        {
+            if (value is not null)
+            {
+                if (string.IsNullOrWhiteSpace(value))
+                {
+                    throw new ArgumentException("RuntimeOptions.RunId must not be empty or white space; set null for a new id per run.", nameof(RunId));
+                }
+
+                if (value.Length > MaxRunIdLength)
+                {
+                    throw new ArgumentException($"RuntimeOptions.RunId is {value.Length} characters long; at most {MaxRunIdLength} are allowed.", nameof(RunId));
+                }
+
+                if (value.Any(char.IsControl))
+                {
+                    throw new ArgumentException("RuntimeOptions.RunId must not contain control characters.", nameof(RunId));
+                }
+            }
+
+            Set(ref _runId, value);
         }
     }
 
