@@ -158,18 +158,7 @@ internal sealed class StepDescriptor
     /// Gets the chat options of a call to <paramref name="model"/>: this step's options with the model set, made once per
     /// model and shared by the calls, as Microsoft.Extensions.AI's clients and middleware clone options before changing them.
     /// </summary>
-    public ChatOptions OptionsFor(string model)
-    {
-        var options = _modelOptions;
-        if (options is null || !string.Equals(options.ModelId, model, StringComparison.Ordinal))
-        {
-            options = ChatOptions!.Clone();
-            options.ModelId = model;
-            _modelOptions = options;
-        }
-
-        return options;
-    }
+    public ChatOptions OptionsFor(string model) => Pipeline.ModelOptions.For(ref _modelOptions, ChatOptions!, model);
 
     /// <summary>Gets the step's version for the journal: a hash of its definition, computed on first use (see <see cref="Pipeline.StepVersion"/>).</summary>
     public string JournalVersion => field ??= Pipeline.StepVersion.Compute(this);

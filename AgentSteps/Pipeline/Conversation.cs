@@ -109,7 +109,7 @@ internal static class Conversation
             string arguments;
             try
             {
-                arguments = call.Arguments is null ? "{}" : System.Text.Json.JsonSerializer.Serialize(call.Arguments, AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>)));
+                arguments = Tools.ToolRound.ParsedArgumentsText(call);
             }
             catch (Exception e) when (e is NotSupportedException or System.Text.Json.JsonException or InvalidOperationException or ArgumentException)
             {

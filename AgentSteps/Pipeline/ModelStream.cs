@@ -31,13 +31,7 @@ internal static class ModelStream
                     continue;
                 }
 
-                if (text.Length + delta.Length > descriptor.Attribute.MaxReplyLength)
-                {
-                    // Refused before it is read whole, as a reply that came at once would be.
-                    ReplyGuard.ThrowIfTooLong(descriptor, text.Read(text.Length) + delta, call);
-                }
-
-                text.Append(delta);
+                Append(descriptor, text, delta, call, onItem: null);
                 Publish(context.Step, new ModelTextEvent(context.Step, delta, text, call));
             }
         }
@@ -63,6 +57,20 @@ internal static class ModelStream
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Adds a piece of streamed text, refusing a reply that would pass the step's <see cref="StepAttribute.MaxReplyLength"/>
+    /// before it is read whole, as a reply that came at once would be.
+    /// </summary>
+    internal static void Append(Inspection.StepDescriptor descriptor, StreamedText text, string delta, int call, Action<string>? onItem)
+    {
+        if (text.Length + delta.Length > descriptor.Attribute.MaxReplyLength)
+        {
+            ReplyGuard.ThrowIfTooLong(descriptor, text.Read(text.Length) + delta, call);
+        }
+
+        text.Append(delta, onItem);
     }
 
     /// <summary>Tells the run's watchers and observers of a piece of model text.</summary>
@@ -123,12 +131,7 @@ internal static class ModelStream<T>
                     continue;
                 }
 
-                if (text.Length + delta.Length > descriptor.Attribute.MaxReplyLength)
-                {
-                    ReplyGuard.ThrowIfTooLong(descriptor, text.Read(text.Length) + delta, 1);
-                }
-
-                text.Append(delta, isText ? null : completed.Add);
+                ModelStream.Append(descriptor, text, delta, 1, isText ? null : completed.Add);
                 if (watched)
                 {
                     ModelStream.Publish(step, new ModelTextEvent(step, delta, text, 1));

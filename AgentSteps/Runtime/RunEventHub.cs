@@ -80,8 +80,6 @@ internal sealed class RunEventHub
         private readonly Queue<RunEvent> _pending = new();
         private readonly SemaphoreSlim _signal = new(0);
 
-        public int Dropped { get; private set; }
-
         public void Post(RunEvent runEvent)
         {
             lock (_pending)
@@ -89,7 +87,6 @@ internal sealed class RunEventHub
                 if (runEvent.Kind == RunEventKind.ModelText && _pending.Count >= Capacity)
                 {
                     // Behind: text is dropped (the next text event it gets holds the whole text so far); nothing else is.
-                    Dropped++;
                     return;
                 }
 

@@ -377,10 +377,14 @@ internal sealed partial class OutputContract
         }
     }
 
-    private static string SchemaNameFor(Type type)
+    private static string SchemaNameFor(Type type) =>
+        SafeName(type.IsGenericType ? type.Name[..type.Name.IndexOf('`', StringComparison.Ordinal)] : type.Name);
+
+    /// <summary>Gets a name providers accept for a schema or a tool: letters, digits, '_' and '-', at most 64 characters.</summary>
+    internal static string SafeName(string name)
     {
-        var name = SchemaNameCharacters().Replace(type.IsGenericType ? type.Name[..type.Name.IndexOf('`', StringComparison.Ordinal)] : type.Name, "_");
-        return name.Length > 64 ? name[..64] : name;
+        var safe = SchemaNameCharacters().Replace(name, "_");
+        return safe.Length > 64 ? safe[..64] : safe;
     }
 
     [GeneratedRegex("[^a-zA-Z0-9_-]")]

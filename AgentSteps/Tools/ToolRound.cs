@@ -372,9 +372,7 @@ internal static class ToolRound
         {
             // The text the model sent, where the provider's client kept it: read strictly, a duplicate key is an error rather
             // than the last value silently winning, as the parsed dictionary would have it.
-            json = RawArguments(call) ?? (call.Arguments is null
-                ? "{}"
-                : JsonSerializer.Serialize(call.Arguments, AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>))));
+            json = RawArguments(call) ?? ParsedArgumentsText(call);
         }
         catch (Exception e) when (e is NotSupportedException or JsonException or InvalidOperationException or ArgumentException)
         {
@@ -390,6 +388,13 @@ internal static class ToolRound
 
         return true;
     }
+
+    /// <summary>
+    /// Writes the arguments the provider's client parsed back as JSON text ("{}" for none).
+    /// </summary>
+    /// <exception cref="NotSupportedException">A value cannot be written as JSON (so may <see cref="JsonException"/> and others).</exception>
+    internal static string ParsedArgumentsText(FunctionCallContent call) =>
+        call.Arguments is null ? "{}" : JsonSerializer.Serialize(call.Arguments, AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>)));
 
     /// <summary>Gets the arguments as the model sent them: the OpenAI client's tool call, or a scripted call's text.</summary>
     private static string? RawArguments(FunctionCallContent call) => call.RawRepresentation switch

@@ -44,18 +44,7 @@ internal sealed class ToolSet
     public object? Find(string name) => _byName.GetValueOrDefault(name);
 
     /// <summary>Gets the chat options of a call to <paramref name="model"/>, made once per model and shared, as the step's own are.</summary>
-    public ChatOptions OptionsFor(string model)
-    {
-        var options = _modelOptions;
-        if (options is null || !string.Equals(options.ModelId, model, StringComparison.Ordinal))
-        {
-            options = _options.Clone();
-            options.ModelId = model;
-            _modelOptions = options;
-        }
-
-        return options;
-    }
+    public ChatOptions OptionsFor(string model) => Pipeline.ModelOptions.For(ref _modelOptions, _options, model);
 
     /// <summary>Resolves the step's tools against the configuration's <see cref="RuntimeOptions.Tools"/>.</summary>
     /// <exception cref="InvalidOperationException">A name the step offers is neither a step nor one of the tools.</exception>

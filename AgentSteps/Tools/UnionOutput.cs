@@ -2,7 +2,6 @@ using System.ComponentModel;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using System.Text.RegularExpressions;
 using AgentSteps.StructuredOutput;
 using Microsoft.Extensions.AI;
 
@@ -14,7 +13,7 @@ namespace AgentSteps.Tools;
 /// by calling one output tool per variant (the Python library's "turn a Union into tool calls"); each variant is read and
 /// validated by its own output contract. Made once per step, at <c>Steps.Create</c>.
 /// </summary>
-internal sealed partial class UnionOutput
+internal sealed class UnionOutput
 {
     private readonly Dictionary<string, Variant> _byName;
 
@@ -110,7 +109,7 @@ internal sealed partial class UnionOutput
                 return null;
             }
 
-            var name = ToolName(discriminator ?? type.Name);
+            var name = OutputContract.SafeName(discriminator ?? type.Name);
             if (!names.Add(name))
             {
                 problem = $"two of its variants would both be answered by the tool '{name}'; give them distinct names or [JsonDerivedType] discriminators";
@@ -124,14 +123,6 @@ internal sealed partial class UnionOutput
         return new UnionOutput(baseType, [.. variants]);
     }
 
-    private static string ToolName(string name)
-    {
-        var sanitized = ToolNameCharacters().Replace(name, "_");
-        return sanitized.Length > 64 ? sanitized[..64] : sanitized;
-    }
-
-    [GeneratedRegex("[^a-zA-Z0-9_-]")]
-    private static partial Regex ToolNameCharacters();
 
     /// <summary>One variant: its output tool, the type it stands for and the contract its arguments are read with.</summary>
     internal sealed class Variant : AIFunctionDeclaration
